@@ -1,0 +1,37 @@
+"""All tunables of rdr-search in one dataclass."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Knobs for reading, chunking, encoding and limits. Defaults follow DPR where DPR has one."""
+
+    passage_words: int = 100
+    """Target passage length in whitespace words (DPR's corpus uses 100-word blocks)."""
+    overlap_sentences: int = 0
+    """Sentences repeated from the end of one passage at the start of the next."""
+    language: str = "en"
+    """sentence-splitter language code."""
+    segment_chars: int = 10_000
+    """Longest string handed to the sentence splitter at once (it slows super-linearly)."""
+    ctx_max_length: int = 256
+    """Passage (title, text) pairs are truncated to this many tokens, as in DPR."""
+    question_max_length: int = 64
+    """Questions are truncated to this many tokens."""
+    batch_size: int = 32
+    """Passages per encoder forward pass."""
+    max_file_bytes: int = 50 * 1024 * 1024
+    """Files larger than this are refused with a per-file message."""
+    max_files_per_batch: int = 1000
+    """Most files one add call accepts."""
+    parse_timeout_s: float = 60.0
+    """Time budget for reading one file; a parser that runs longer is killed."""
+    device: str = "auto"
+    """"auto" (CUDA when present, else CPU), "cpu", "cuda", "cuda:1", ..."""
+    precision: str = "auto"
+    """Encoder arithmetic: "fp32" (exact), "bf16", or "auto" (the fastest proven path for the device)."""
+    lock_timeout_s: float = 600.0
+    """How long a writer waits for another writer holding the library's lock."""

@@ -1,0 +1,430 @@
+"""SQLite store: documents, passages, vector sets and their vectors. The commit point of the library.
+
+A document, its passages and any new vectors are written in one transaction, so they become visible
+together or not at all. Vectors are keyed by (vector set, passage content), which makes an unchanged
+passage cost no encoding even when its document changed or moved.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+from rdr_search.chunking import Passage
+from rdr_search.errors import LibraryError
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS documents (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    source TEXT NOT NULL UNIQUE,
+    title TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    content_hash TEXT NOT NULL,
+    size_bytes INTEGER NOT NULL,
+    pages INTEGER NOT NULL,
+    added_at TEXT NOT NULL,
+    text TEXT NOT NULL,
+    page_starts TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS documents_by_hash ON documents (content_hash);
+CREATE TABLE IF NOT EXISTS passages (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    document_id INTEGER NOT NULL REFERENCES documents (id) ON DELETE CASCADE,
+    ordinal INTEGER NOT NULL,
+    title TEXT NOT NULL,
+    text TEXT NOT NULL,
+    page_start INTEGER NOT NULL,
+    page_end INTEGER NOT NULL,
+    char_start INTEGER NOT NULL,
+    char_end INTEGER NOT NULL,
+    content_key TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS passages_by_document ON passages (document_id);
+CREATE INDEX IF NOT EXISTS passages_by_key ON passages (content_key);
+CREATE TABLE IF NOT EXISTS vector_sets (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    key TEXT NOT NULL UNIQUE,
+    identity TEXT NOT NULL,
+    name TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    ctx_encoder TEXT NOT NULL,
+    question_encoder TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS vectors (
+    set_id INTEGER NOT NULL REFERENCES vector_sets (id) ON DELETE CASCADE,
+    content_key TEXT NOT NULL,
+    vector BLOB NOT NULL,
+    PRIMARY KEY (set_id, content_key)
+) WITHOUT ROWID;
+"""
+
+
+def content_key(title: str, text: str) -> str:
+    """What an encoder sees of a passage, hashed: equal keys mean equal vectors for one encoder."""
+    return hashlib.sha256(f"{title}\x00{text}".encode()).hexdigest()[:32]
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+@dataclass(frozen=True)
+class DocumentRecord:
+    """A document as stored in the library."""
+
+    id: int
+    source: str
+    title: str
+    kind: str
+    content_hash: str
+    size_bytes: int
+    pages: int
+    added_at: str
+    passages: int
+
+
+@dataclass(frozen=True)
+class PassageRecord:
+    """A stored passage with its document's name, ready to show as a hit."""
+
+    id: int
+    document_id: int
+    source: str
+    document_title: str
+    document_pages: int
+    document_kind: str
+    ordinal: int
+    text: str
+    page_start: int
+    page_end: int
+    char_start: int
+    char_end: int
+
+
+@dataclass(frozen=True)
+class VectorSetRecord:
+    """One encoder identity's vectors in this library."""
+
+    id: int
+    key: str
+    identity: str
+    name: str
+    kind: str
+    ctx_encoder: str
+    question_encoder: str
+    created_at: str
+
+
+class Store:
+    """One SQLite database per library; one connection per thread (sqlite3 objects are not shareable)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._local = threading.local()
+        try:
+            self.db.executescript(_SCHEMA)  # idempotent; executescript commits on its own
+            with self.transaction() as db:
+                version = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+                if version is None:
+                    db.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+                    db.execute("INSERT INTO meta VALUES ('generation', '0')")
+                elif int(version[0]) != SCHEMA_VERSION:
+                    raise LibraryError(
+                        f"{path} uses store schema {version[0]}; this version of rdr-search reads {SCHEMA_VERSION}."
+                    )
+        except sqlite3.DatabaseError as exc:
+            raise LibraryError(f"{path} is not a readable rdr-search library database: {exc}") from exc
+
+    @property
+    def db(self) -> sqlite3.Connection:
+        connection = getattr(self._local, "connection", None)
+        if connection is None:
+            connection = sqlite3.connect(self.path, timeout=60, isolation_level=None, check_same_thread=False)
+            connection.execute("PRAGMA journal_mode = WAL")
+            connection.execute("PRAGMA synchronous = FULL")
+            connection.execute("PRAGMA foreign_keys = ON")
+            self._local.connection = connection
+        return connection
+
+    def close(self) -> None:
+        connection = getattr(self._local, "connection", None)
+        if connection is not None:
+            connection.close()
+            self._local.connection = None
+
+    class _Transaction:
+        def __init__(self, db: sqlite3.Connection) -> None:
+            self.db = db
+
+        def __enter__(self) -> sqlite3.Connection:
+            self.db.execute("BEGIN IMMEDIATE")
+            return self.db
+
+        def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+            self.db.execute("COMMIT" if exc_type is None else "ROLLBACK")
+
+    def transaction(self) -> Store._Transaction:
+        """A write transaction; commits on success, rolls back on any exception."""
+        return Store._Transaction(self.db)
+
+    def snapshot(self) -> Store._Snapshot:
+        """A read transaction: every query inside sees one committed state."""
+        return Store._Snapshot(self.db)
+
+    class _Snapshot:
+        def __init__(self, db: sqlite3.Connection) -> None:
+            self.db = db
+
+        def __enter__(self) -> sqlite3.Connection:
+            self.db.execute("BEGIN")
+            return self.db
+
+        def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+            self.db.execute("COMMIT")
+
+    # --- metadata -------------------------------------------------------------------------------
+
+    def generation(self, db: sqlite3.Connection | None = None) -> int:
+        """Incremented by every commit that changes passages; index files record the one they reflect."""
+        row = (db or self.db).execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
+        return int(row[0])
+
+    @staticmethod
+    def _bump_generation(db: sqlite3.Connection) -> None:
+        db.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'")
+
+    def get_meta(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self.transaction() as db:
+            db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+    # --- vector sets ----------------------------------------------------------------------------
+
+    def vector_sets(self) -> list[VectorSetRecord]:
+        rows = self.db.execute(
+            "SELECT id, key, identity, name, kind, ctx_encoder, question_encoder, created_at FROM vector_sets"
+        ).fetchall()
+        return [VectorSetRecord(*row) for row in rows]
+
+    def vector_set(self, key: str) -> VectorSetRecord | None:
+        return next((s for s in self.vector_sets() if s.key == key), None)
+
+    def add_vector_set(
+        self, key: str, identity: str, name: str, kind: str, ctx_encoder: str, question_encoder: str
+    ) -> VectorSetRecord:
+        with self.transaction() as db:
+            db.execute(
+                "INSERT OR IGNORE INTO vector_sets (key, identity, name, kind, ctx_encoder, question_encoder,"
+                " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (key, identity, name, kind, ctx_encoder, question_encoder, now_iso()),
+            )
+            if db.execute("SELECT value FROM meta WHERE key = 'default_set'").fetchone() is None:
+                db.execute("INSERT INTO meta VALUES ('default_set', ?)", (key,))
+        record = self.vector_set(key)
+        assert record is not None
+        return record
+
+    def known_vectors(self, set_id: int, keys: Sequence[str]) -> dict[str, np.ndarray]:
+        """Vectors already stored for these passage contents (the encode-once cache)."""
+        found: dict[str, np.ndarray] = {}
+        unique = list(dict.fromkeys(keys))
+        for start in range(0, len(unique), 500):
+            chunk = unique[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            for key, blob in self.db.execute(
+                f"SELECT content_key, vector FROM vectors WHERE set_id = ? AND content_key IN ({marks})",
+                (set_id, *chunk),
+            ):
+                found[key] = np.frombuffer(blob, dtype=np.float32)
+        return found
+
+    def iter_vectors(
+        self, set_id: int, db: sqlite3.Connection | None = None, batch: int = 20_000
+    ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """(passage ids, vectors) of every passage that has a vector in the set, in id order."""
+        cursor = (db or self.db).execute(
+            "SELECT p.id, v.vector FROM passages p JOIN vectors v ON v.content_key = p.content_key"
+            " AND v.set_id = ? ORDER BY p.id",
+            (set_id,),
+        )
+        while rows := cursor.fetchmany(batch):
+            ids = np.array([row[0] for row in rows], dtype=np.int64)
+            vectors = np.stack([np.frombuffer(row[1], dtype=np.float32) for row in rows])
+            yield ids, vectors
+
+    def passages_missing_vectors(self, set_id: int) -> list[tuple[str, str, str]]:
+        """(content key, title, text) of passages without a vector in the set, each content once."""
+        rows = self.db.execute(
+            "SELECT p.content_key, p.title, p.text FROM passages p WHERE NOT EXISTS ("
+            "SELECT 1 FROM vectors v WHERE v.set_id = ? AND v.content_key = p.content_key) GROUP BY p.content_key",
+            (set_id,),
+        ).fetchall()
+        return [(str(a), str(b), str(c)) for a, b, c in rows]
+
+    def add_vectors(self, set_id: int, vectors: dict[str, np.ndarray]) -> None:
+        with self.transaction() as db:
+            db.executemany(
+                "INSERT OR IGNORE INTO vectors VALUES (?, ?, ?)",
+                [(set_id, key, np.asarray(v, dtype=np.float32).tobytes()) for key, v in vectors.items()],
+            )
+
+    # --- documents ------------------------------------------------------------------------------
+
+    def document_by_source(self, source: str) -> DocumentRecord | None:
+        return next(iter(self.documents("WHERE d.source = ?", (source,))), None)
+
+    def document_by_hash(self, content_hash: str) -> DocumentRecord | None:
+        return next(iter(self.documents("WHERE d.content_hash = ?", (content_hash,))), None)
+
+    def documents(self, where: str = "", params: tuple[object, ...] = ()) -> list[DocumentRecord]:
+        rows = self.db.execute(
+            "SELECT d.id, d.source, d.title, d.kind, d.content_hash, d.size_bytes, d.pages, d.added_at,"
+            f" (SELECT COUNT(*) FROM passages p WHERE p.document_id = d.id) FROM documents d {where}"
+            " ORDER BY d.source",
+            params,
+        ).fetchall()
+        return [DocumentRecord(*row) for row in rows]
+
+    def passage_ids(self, document_id: int) -> list[int]:
+        return [row[0] for row in self.db.execute("SELECT id FROM passages WHERE document_id = ?", (document_id,))]
+
+    def commit_document(
+        self,
+        *,
+        source: str,
+        title: str,
+        kind: str,
+        content_hash: str,
+        size_bytes: int,
+        pages: int,
+        text: str,
+        page_starts: Sequence[int],
+        passages: Sequence[Passage],
+        new_vectors: dict[int, dict[str, np.ndarray]],
+        replaces: int | None = None,
+    ) -> tuple[int, list[int]]:
+        """Write one document, its passages and new vectors (per set id) in one transaction; the old
+        version (``replaces``) goes in the same transaction. Returns (document id, passage ids)."""
+        with self.transaction() as db:
+            # The old version's rows go first (its source is UNIQUE); its vectors are collected only after
+            # the new passages are in, because unchanged passages reuse them.
+            old_keys = self._delete_rows(db, replaces) if replaces is not None else []
+            cursor = db.execute(
+                "INSERT INTO documents (source, title, kind, content_hash, size_bytes, pages, added_at, text,"
+                " page_starts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (source, title, kind, content_hash, size_bytes, pages, now_iso(), text, json.dumps(list(page_starts))),
+            )
+            document_id = int(cursor.lastrowid or 0)
+            ids = []
+            for p in passages:
+                cursor = db.execute(
+                    "INSERT INTO passages (document_id, ordinal, title, text, page_start, page_end, char_start,"
+                    " char_end, content_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        document_id,
+                        p.ordinal,
+                        p.title,
+                        p.text,
+                        p.page_start,
+                        p.page_end,
+                        p.char_start,
+                        p.char_end,
+                        content_key(p.title, p.text),
+                    ),
+                )
+                ids.append(int(cursor.lastrowid or 0))
+            for set_id, vectors in new_vectors.items():
+                db.executemany(
+                    "INSERT OR IGNORE INTO vectors VALUES (?, ?, ?)",
+                    [(set_id, key, np.asarray(v, dtype=np.float32).tobytes()) for key, v in vectors.items()],
+                )
+            self._drop_unused_vectors(db, old_keys)
+            self._bump_generation(db)
+        return document_id, ids
+
+    def remove_document(self, document_id: int) -> None:
+        """Delete a document with its passages and the vectors no other passage uses."""
+        with self.transaction() as db:
+            self._drop_unused_vectors(db, self._delete_rows(db, document_id))
+            self._bump_generation(db)
+
+    @staticmethod
+    def _delete_rows(db: sqlite3.Connection, document_id: int) -> list[str]:
+        """Delete a document and its passages; returns the content keys its passages used."""
+        keys = [row[0] for row in db.execute("SELECT content_key FROM passages WHERE document_id = ?", (document_id,))]
+        db.execute("DELETE FROM passages WHERE document_id = ?", (document_id,))
+        db.execute("DELETE FROM documents WHERE id = ?", (document_id,))
+        return keys
+
+    @staticmethod
+    def _drop_unused_vectors(db: sqlite3.Connection, keys: Sequence[str]) -> None:
+        """Vectors of these contents that no passage uses any more (removed documents keep nothing)."""
+        for start in range(0, len(keys), 500):
+            chunk = keys[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            db.execute(
+                f"DELETE FROM vectors WHERE content_key IN ({marks}) AND content_key NOT IN"
+                f" (SELECT content_key FROM passages WHERE content_key IN ({marks}))",
+                (*chunk, *chunk),
+            )
+
+    def passages_by_ids(self, ids: Sequence[int], db: sqlite3.Connection | None = None) -> dict[int, PassageRecord]:
+        found: dict[int, PassageRecord] = {}
+        ids = [int(i) for i in ids]
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            for row in (db or self.db).execute(
+                "SELECT p.id, p.document_id, d.source, d.title, d.pages, d.kind, p.ordinal, p.text, p.page_start,"
+                " p.page_end, p.char_start, p.char_end FROM passages p JOIN documents d ON d.id = p.document_id"
+                f" WHERE p.id IN ({marks})",
+                chunk,
+            ):
+                found[int(row[0])] = PassageRecord(*row)
+        return found
+
+    def counts(self) -> tuple[int, int]:
+        """(documents, passages)."""
+        docs = self.db.execute("SELECT COUNT(*) FROM documents").fetchone()[0]
+        passages = self.db.execute("SELECT COUNT(*) FROM passages").fetchone()[0]
+        return int(docs), int(passages)
+
+    def integrity_problems(self, set_ids: Sequence[int]) -> list[str]:
+        """Row-level inconsistencies: what `rdr-search check` reports besides the index."""
+        problems = []
+        (ok,) = self.db.execute("PRAGMA quick_check").fetchone()
+        if ok != "ok":
+            problems.append(f"SQLite reports: {ok}")
+        orphans = self.db.execute(
+            "SELECT COUNT(*) FROM passages p LEFT JOIN documents d ON d.id = p.document_id WHERE d.id IS NULL"
+        ).fetchone()[0]
+        if orphans:
+            problems.append(f"{orphans} passages belong to no document")
+        empty = self.db.execute(
+            "SELECT source FROM documents d WHERE NOT EXISTS (SELECT 1 FROM passages p WHERE p.document_id = d.id)"
+        ).fetchall()
+        problems.extend(f"document '{row[0]}' has no passages" for row in empty)
+        for set_id in set_ids:
+            missing = self.db.execute(
+                "SELECT COUNT(*) FROM passages p WHERE NOT EXISTS (SELECT 1 FROM vectors v"
+                " WHERE v.set_id = ? AND v.content_key = p.content_key)",
+                (set_id,),
+            ).fetchone()[0]
+            if missing:
+                problems.append(f"{missing} passages have no vector in vector set {set_id}")
+        return problems

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Sets up everything the tests need on a fresh Debian/Ubuntu machine, then runs pytest.
+# Installs: Debian's chromium (for the real-browser UI tests), the Python requirements, this package.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v chromium >/dev/null 2>&1; then
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq chromium >/dev/null
+fi
+python -m pip install -q -r requirements-dev.txt
+python -m pip install -q --no-deps -e .
+
+# The Hugging Face hub is never contacted by tests: tiny checkpoints are built in fixtures.
+export HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false
+status=0
+python -m pytest "$@" || status=$?
+if [ "$status" -eq 5 ]; then
+  echo "pytest collected no tests: failing on purpose" >&2
+  exit 1
+fi
+exit "$status"
