@@ -192,6 +192,75 @@ def check(
     raise typer.Exit(1)
 
 
+@app.command(name="eval")
+def evaluate(
+    questions: Annotated[
+        Path, typer.Argument(help="Questions: DPR .csv/.tsv (question<TAB>[answers]) or .json/.jsonl.")
+    ],
+    collection: Annotated[
+        Path | None, typer.Option("--collection", help="DPR passage file (id<TAB>text<TAB>title); else the library.")
+    ] = None,
+    ks: Annotated[str, typer.Option("-k", "--ks", help="Comma-separated cut-offs.")] = "1,5,20,50,100",
+    match: Annotated[str, typer.Option("--match", help="string (default) or regex (CuratedTREC).")] = "string",
+    limit: Annotated[int | None, typer.Option("--limit", min=1, help="Only the first N questions.")] = None,
+    work_dir: Annotated[Path, typer.Option("--work-dir", help="Where collection vectors are sharded.")] = Path(
+        "data/eval"
+    ),
+    compare_preset: Annotated[str | None, typer.Option("--compare-preset", help="Second pair to compare.")] = None,
+    compare_ctx: Annotated[str | None, typer.Option("--compare-ctx-encoder")] = None,
+    compare_question: Annotated[str | None, typer.Option("--compare-question-encoder")] = None,
+    compare_sentence: Annotated[str | None, typer.Option("--compare-sentence-encoder")] = None,
+    json_out: Annotated[Path | None, typer.Option("--json", help="Also write the figures as JSON here.")] = None,
+    library: LibraryOption = Path(DEFAULT_LIBRARY),
+    preset: PresetOption = None,
+    ctx_encoder: CtxOption = None,
+    question_encoder: QuestionOption = None,
+    sentence_encoder: SentenceOption = None,
+    model_dir: ModelDirOption = None,
+    device: DeviceOption = "auto",
+    precision: PrecisionOption = "auto",
+) -> None:
+    """Top-k answer recall exactly as facebookresearch/DPR computes it, as a model-card table."""
+    from itertools import islice
+
+    from rdr_search.encoders import EncoderPair, EncoderSpec
+    from rdr_search.eval_run import evaluate_collection, evaluate_library
+    from rdr_search.evaluation import AnswerMatcher, format_markdown, read_questions, to_json
+
+    try:
+        cutoffs = sorted({int(k) for k in ks.split(",") if k.strip()})
+    except ValueError as exc:
+        raise _fail(f"-k takes whole numbers separated by commas, e.g. 1,5,20 (got {ks!r})") from exc
+    qa = list(islice(read_questions(questions), limit))
+    settings = Settings(device=device, precision=precision)
+    dataset = f"{questions.resolve().parent.name}/{questions.stem}"
+    specs = [EncoderSpec.from_options(preset, ctx_encoder, question_encoder, sentence_encoder, model_dir)]
+    if compare_preset or compare_ctx or compare_sentence:
+        specs.append(
+            EncoderSpec.from_options(compare_preset, compare_ctx, compare_question, compare_sentence, model_dir)
+        )
+    reports = []
+    if collection is None:
+        if len(specs) > 1:
+            raise _fail("--compare-* needs --collection: a library holds the vectors of one pair.")
+        with _open(
+            library, preset, ctx_encoder, question_encoder, sentence_encoder, model_dir, device, precision
+        ) as lib:
+            reports.append(evaluate_library(lib, qa, ks=cutoffs, match_type=match, dataset=dataset))
+    else:
+        matcher = AnswerMatcher(match)  # shared: both pairs' passages are tokenized once
+        for spec in specs:
+            pair = EncoderPair(spec or EncoderSpec(), settings)
+            reports.append(
+                evaluate_collection(
+                    pair, qa, collection, work_dir, ks=cutoffs, match_type=match, dataset=dataset, matcher=matcher
+                )
+            )
+    typer.echo(format_markdown(reports))
+    if json_out is not None:
+        json_out.write_text(to_json(reports))
+
+
 def main() -> None:
     """Console entry point: user errors print one clear message, never a traceback."""
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
