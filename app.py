@@ -1,0 +1,129 @@
+"""rdr-search web app (also a Hugging Face Space's app_file): parse options, build the UI, launch.
+
+    python app.py [--library DIR] [--preset rdr-nq | --ctx-encoder X --question-encoder Y | --sentence-encoder DIR]
+                  [--host H] [--port P] [--device cpu] [--precision fp32] [--session-scoped] [--mcp]
+
+Every option also reads an environment variable RDR_SEARCH_<NAME> (e.g. RDR_SEARCH_LIBRARY). On a Space
+(SPACE_ID set) each browser session gets its own temporary library.
+"""
+
+from __future__ import annotations
+
+import argparse
+import atexit
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from rdr_search.encoders import DEFAULT_PRESET, PRECISIONS, PRESETS, EncoderSpec
+from rdr_search.errors import ModelLoadError
+from rdr_search.settings import Settings
+from rdr_search.ui import AppConfig, build_app
+
+DEFAULT_LIBRARY = "data/library"
+DEFAULT_PORT = 7860
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    return os.environ.get(f"RDR_SEARCH_{name}", default)
+
+
+def _env_flag(name: str) -> bool:
+    return (_env(name) or "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """Command-line options; each defaults to its RDR_SEARCH_* environment variable."""
+    parser = argparse.ArgumentParser(description="rdr-search web app: semantic search over your own documents.")
+    parser.add_argument(
+        "--host",
+        default=_env("HOST"),
+        help="Interface to listen on (default: $GRADIO_SERVER_NAME when set, else 127.0.0.1).",
+    )
+    parser.add_argument("--port", type=int, default=_env("PORT"), help=f"Port (default {DEFAULT_PORT}).")
+    parser.add_argument("--library", default=_env("LIBRARY", DEFAULT_LIBRARY), help="Library folder (local mode).")
+    parser.add_argument(
+        "--preset",
+        default=_env("PRESET"),
+        choices=sorted(PRESETS),
+        help=f"Encoder pair (default {DEFAULT_PRESET}, or what an existing library was built with).",
+    )
+    parser.add_argument("--ctx-encoder", default=_env("CTX_ENCODER"), help="Context encoder: hub id or folder.")
+    parser.add_argument(
+        "--question-encoder", default=_env("QUESTION_ENCODER"), help="Question encoder: hub id or folder."
+    )
+    parser.add_argument(
+        "--sentence-encoder",
+        default=_env("SENTENCE_ENCODER"),
+        help="One local sentence-transformers folder for questions and passages.",
+    )
+    parser.add_argument(
+        "--model-dir",
+        default=_env("MODEL_DIR"),
+        help="Folder holding downloaded checkpoints named like the hub repos (offline use).",
+    )
+    parser.add_argument("--device", default=_env("DEVICE", "auto"), help="auto, cpu, cuda or cuda:N.")
+    parser.add_argument(
+        "--precision", default=_env("PRECISION", "auto"), choices=PRECISIONS, help="auto, fp32 (exact) or bf16."
+    )
+    parser.add_argument(
+        "--session-scoped",
+        action="store_true",
+        default=_env_flag("SESSION_SCOPED") or bool(os.environ.get("SPACE_ID")),
+        help="A private temporary library per browser session (automatic on Spaces).",
+    )
+    parser.add_argument(
+        "--mcp",
+        action="store_true",
+        default=_env_flag("MCP"),
+        help="Also serve the API as MCP tools (needs gradio[mcp]).",
+    )
+    return parser.parse_args(argv)
+
+
+def config_from_args(args: argparse.Namespace) -> AppConfig:
+    """The app's configuration; raises ModelLoadError for contradictory encoder options."""
+    spec = EncoderSpec.from_options(
+        args.preset, args.ctx_encoder, args.question_encoder, args.sentence_encoder, args.model_dir
+    )
+    return AppConfig(
+        library_path=Path(args.library).expanduser(),
+        encoder_spec=spec,
+        settings=Settings(device=args.device, precision=args.precision),
+        session_scoped=bool(args.session_scoped),
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Parse options and serve the app until interrupted."""
+    args = parse_args(argv)
+    try:
+        config = config_from_args(args)
+    except ModelLoadError as exc:
+        sys.exit(f"rdr-search: {exc}")
+    mcp = bool(args.mcp)
+    if mcp:
+        try:
+            import mcp as _mcp  # noqa: F401  # the extra gradio[mcp] pulls in
+        except ImportError:
+            print(
+                "rdr-search: --mcp needs the MCP extra: pip install 'gradio[mcp]'. Starting without MCP.",
+                file=sys.stderr,
+            )
+            mcp = False
+    demo = build_app(config)
+    atexit.register(demo.rdr_service.close)  # type: ignore[attr-defined]
+    # Spaces sets GRADIO_SERVER_NAME; otherwise stay on localhost unless asked (Decision 12).
+    host = args.host or os.environ.get("GRADIO_SERVER_NAME") or "127.0.0.1"
+    port = args.port or int(os.environ.get("GRADIO_SERVER_PORT", DEFAULT_PORT))
+    demo.launch(
+        server_name=host,
+        server_port=int(port),
+        max_file_size=f"{config.max_upload_mb}mb",
+        mcp_server=mcp,
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,143 @@
+"""Crash safety and concurrency: kills at random moments, searches during ingest, competing writers."""
+
+from __future__ import annotations
+
+import multiprocessing
+import random
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from rdr_search.encoders import EncoderPair, EncoderSpec
+from rdr_search.library import Library
+from tests.crash_worker import CHURN_SETTINGS, churn
+
+KILLS = 24
+
+
+def write_documents(folder: Path, count: int, sentences: int = 12) -> list[Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    files = []
+    for n in range(count):
+        body = " ".join(
+            f"Document {n} sentence {i} talks about topic {n * 7 + i} in plain words." for i in range(sentences)
+        )
+        path = folder / f"doc{n:02d}.md"
+        path.write_text(f"# Document {n}\n\n{body}\n")
+        files.append(path)
+    return files
+
+
+@pytest.fixture(scope="module")
+def pair(tiny_pair: tuple[Path, Path]) -> EncoderPair:
+    return EncoderPair(EncoderSpec.pair(str(tiny_pair[0]), str(tiny_pair[1])), CHURN_SETTINGS)
+
+
+@pytest.mark.slow
+def test_sigkill_at_random_moments_never_breaks_the_library(
+    tmp_path: Path, tiny_pair: tuple[Path, Path], pair: EncoderPair
+) -> None:
+    files = write_documents(tmp_path / "docs", 16)
+    with Library.open(tmp_path / "reference", pair, CHURN_SETTINGS) as reference:
+        reference.add_files(files, progress=False)
+        expected = {d.source: d.passages for d in reference.documents()}
+    library = tmp_path / "library"
+    # A forkserver that has imported the engine once makes each killed writer start in milliseconds.
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["tests.crash_worker"])
+    rng = random.Random(20261128)
+    kills = 0
+    seen_documents: set[int] = set()
+    for _ in range(KILLS):
+        working = context.Event()
+        writer = context.Process(
+            target=churn,
+            args=(str(library), str(tiny_pair[0]), str(tiny_pair[1]), [str(f) for f in files], working),
+        )
+        writer.start()
+        assert working.wait(timeout=120), "the writer never got going"
+        time.sleep(rng.uniform(0.0, 1.2))
+        assert writer.is_alive(), "the writer died on its own"
+        writer.kill()  # SIGKILL: no cleanup, no atexit, mid-transaction or mid-write
+        writer.join()
+        kills += 1
+        with Library.open(library, pair, CHURN_SETTINGS) as reopened:
+            report = reopened.check()
+            assert report.ok, report.problems
+            documents = reopened.documents()
+            # No half documents: every stored document has exactly the passages a complete add gives.
+            assert {d.source: d.passages for d in documents}.items() <= expected.items()
+            seen_documents.add(len(documents))
+    assert kills == KILLS and len(seen_documents) > 3  # the kills landed at many different points
+    with Library.open(library, pair, CHURN_SETTINGS) as final:
+        result = final.add_files(files, progress=False)
+        assert all(o.status in ("added", "unchanged") for o in result.outcomes)
+        assert {d.source: d.passages for d in final.documents()} == expected
+        assert final.check().ok
+
+
+def test_searches_during_an_ingest_never_see_half_a_document(tmp_path: Path, pair: EncoderPair) -> None:
+    files = write_documents(tmp_path / "docs", 12, sentences=20)
+    with Library.open(tmp_path / "reference", pair, CHURN_SETTINGS) as reference:
+        reference.add_files(files, progress=False)
+        expected = {d.source: d.passages for d in reference.documents()}
+    lib = Library.open(tmp_path / "library", pair, CHURN_SETTINGS)
+    problems: list[str] = []
+    searches = 0
+    done = threading.Event()
+
+    def search_loop() -> None:
+        nonlocal searches
+        while not done.is_set():
+            counts: dict[str, int] = {}
+            for hit in lib.search("topic words", k=10_000):
+                counts[hit.source] = counts.get(hit.source, 0) + 1
+            searches += 1
+            problems.extend(f"{s}: {n} of {expected[s]}" for s, n in counts.items() if n != expected[s])
+
+    searcher = threading.Thread(target=search_loop)
+    searcher.start()
+    try:
+        for file in files:
+            lib.add_files([file], progress=False)
+        for document in lib.documents()[::3]:
+            lib.remove(document.source)
+    finally:
+        done.set()
+        searcher.join()
+        lib.close()
+    assert searches > 10 and not problems
+
+
+def test_two_writers_on_one_library_serialize(tmp_path: Path, pair: EncoderPair) -> None:
+    files = write_documents(tmp_path / "docs", 10)
+    first = Library.open(tmp_path / "library", pair, CHURN_SETTINGS)
+    second = Library.open(tmp_path / "library", pair, CHURN_SETTINGS)  # as a second program would
+    errors: list[BaseException] = []
+
+    def add(lib: Library, batch: list[Path]) -> None:
+        try:
+            for file in batch:
+                lib.add_files([file], progress=False)
+        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+            errors.append(exc)
+
+    threads = [
+        threading.Thread(target=add, args=(first, files[0::2])),
+        threading.Thread(target=add, args=(second, files[1::2])),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    try:
+        assert not errors
+        for lib in (first, second):
+            assert len(lib.documents()) == 10
+            assert len(lib.search("topic", k=1000)) == lib.stats()["passages"]  # each sees the other's adds
+            assert lib.check().ok
+    finally:
+        first.close()
+        second.close()
