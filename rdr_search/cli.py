@@ -174,6 +174,31 @@ def remove(
         raise _fail(f"not in the library: {', '.join(missing)}", 1)
 
 
+@app.command(name="add-encoders")
+def add_encoders(
+    library: LibraryOption = Path(DEFAULT_LIBRARY),
+    preset: PresetOption = None,
+    ctx_encoder: CtxOption = None,
+    question_encoder: QuestionOption = None,
+    sentence_encoder: SentenceOption = None,
+    model_dir: ModelDirOption = None,
+    device: DeviceOption = "auto",
+) -> None:
+    """Add vectors of another encoder pair to the library (encodes every passage once); afterwards the
+    library can be opened and searched with that pair too, e.g. to compare it with the first."""
+    from rdr_search.encoders import EncoderSpec
+
+    spec = EncoderSpec.from_options(preset, ctx_encoder, question_encoder, sentence_encoder, model_dir)
+    if spec is None:
+        raise _fail("Name the pair to add: --preset, --ctx-encoder/--question-encoder or --sentence-encoder.")
+    with _open(library, model_dir=model_dir, device=device) as lib:
+        key = lib.attach(spec.with_model_dir(model_dir) if model_dir else spec)
+        sets = lib.vector_sets()
+    for info in sets:
+        marker = "*" if info.key == key else " "
+        typer.echo(f"{marker} {info.key}  {info.name}: {info.ctx_encoder} + {info.question_encoder}")
+
+
 @app.command()
 def check(
     library: LibraryOption = Path(DEFAULT_LIBRARY),

@@ -6,8 +6,8 @@ act on. :class:`DocumentReader` does the same in a separate worker process with 
 a pathological file costs one skipped file, not a hung or crashed app (DESIGN Decision 9).
 
 This module must stay light: it imports no torch/transformers/faiss and not ``rdr_search.library``, because
-the worker process imports it. The parsers (pypdf, python-docx, BeautifulSoup, charset-normalizer) are
-imported inside the functions that need them, so ``import rdr_search.documents`` costs almost nothing.
+the worker process imports it. The parsers (pypdf, python-docx, lxml with BeautifulSoup's encoding detection,
+charset-normalizer) are imported inside the functions that need them, so importing this module costs almost nothing.
 """
 
 from __future__ import annotations
@@ -128,10 +128,10 @@ def read_document(path: str | Path, source: str | None = None, *, max_bytes: int
     except DocumentError:
         raise
     except MemoryError:
-        raise DocumentError("needs too much memory to read; skipped") from None
+        raise DocumentError(_OUT_OF_MEMORY) from None
     except RecursionError:
         raise DocumentError("too deeply nested to read; skipped") from None
-    except Exception as exc:  # noqa: BLE001 - parsers raise anything on malformed input; that file is the outcome
+    except Exception as exc:  # parsers raise anything on malformed input; that file is the outcome
         raise DocumentError(f"could not be read as {kind} ({_short_reason(exc)})") from None
 
     pages = tuple(_clean_text(page) for page in pages)
@@ -146,6 +146,9 @@ def read_document(path: str | Path, source: str | None = None, *, max_bytes: int
         content_hash=hashlib.sha256(data).hexdigest(),
         size_bytes=len(data),
     )
+
+
+_OUT_OF_MEMORY = "needs too much memory to read; skipped"
 
 
 def _extension(path: Path, source: str) -> str:
@@ -423,16 +426,14 @@ def _parse_pdf(data: bytes) -> tuple[str | None, list[str]]:
                 opened = reader.decrypt("")
             except DependencyError:
                 raise DocumentError("encrypted PDF (needs the 'cryptography' package to open)") from None
-            except Exception:  # noqa: BLE001 - a failed decrypt of any kind means we cannot read it
+            except Exception:  # a failed decrypt of any kind means we cannot read it
                 opened = 0
             if not opened:
                 raise DocumentError(_PDF_ENCRYPTED)
         pages = list(reader.pages)
-    except DocumentError:
+    except (DocumentError, MemoryError):
         raise
-    except MemoryError:
-        raise
-    except Exception:  # noqa: BLE001 - pypdf raises many types (PdfReadError, ValueError, KeyError, ...)
+    except Exception:  # pypdf raises many types (PdfReadError, ValueError, KeyError, ...)
         raise DocumentError(_PDF_DAMAGED) from None
     if not pages:
         raise DocumentError("no pages (empty PDF)")
@@ -444,7 +445,7 @@ def _parse_pdf(data: bytes) -> tuple[str | None, list[str]]:
             texts.append(page.extract_text() or "")
         except MemoryError:
             raise
-        except Exception:  # noqa: BLE001 - one bad page should not lose the others; it keeps its index, empty
+        except Exception:  # one bad page should not lose the others; it keeps its index, empty
             failures += 1
             texts.append("")
     if not any(_clean_text(t) for t in texts):
@@ -456,7 +457,7 @@ def _pdf_title(reader: Any) -> str | None:
     try:
         metadata = reader.metadata
         raw = metadata.get("/Title") if metadata else None
-    except Exception:  # noqa: BLE001 - damaged metadata is no reason to lose the text
+    except Exception:  # damaged metadata is no reason to lose the text
         return None
     if raw is None:
         return None
@@ -495,16 +496,20 @@ def _parse_docx(data: bytes) -> tuple[str | None, list[str]]:
         expanded = sum(info.file_size for info in archive.infolist())
         if expanded > _docx_expansion_limit(len(data)):
             raise DocumentError(f"refused: .docx expands to {expanded // _MIB:,} MB (zip bomb?)")
-        if "word/document.xml" not in archive.namelist() and "[Content_Types].xml" not in archive.namelist():
+        if "[Content_Types].xml" not in archive.namelist():  # not an Office (OPC) package at all
             raise DocumentError("not a valid .docx (a zip archive without a Word document inside)")
 
     import docx
     from docx.opc.exceptions import PackageNotFoundError
+    from lxml.etree import XMLSyntaxError
 
     try:
         document = docx.Document(io.BytesIO(data))
     except (PackageNotFoundError, KeyError, ValueError):
         raise DocumentError("not a valid .docx (a zip archive without a Word document inside)") from None
+    except XMLSyntaxError:
+        # libxml2 also reports running out of (capped) memory this way.
+        raise DocumentError("not a valid .docx (its XML is damaged or too large to read)") from None
 
     blocks: list[str] = []
     heading: str | None = None
@@ -520,7 +525,7 @@ def _parse_docx(data: bytes) -> tuple[str | None, list[str]]:
     title: str | None = None
     try:
         title = document.core_properties.title or None
-    except Exception:  # noqa: BLE001 - broken docProps: fall back to the heading
+    except Exception:  # broken docProps: fall back to the heading
         title = None
     if title and _JUNK_TITLE.match(_clean_title(title)):
         title = None
@@ -573,7 +578,7 @@ def _style_name(paragraph: Any) -> str:
     try:
         style = paragraph.style
         return (style.name or "") if style is not None else ""
-    except Exception:  # noqa: BLE001 - a missing style definition must not stop reading
+    except Exception:  # a missing style definition must not stop reading
         return ""
 
 
@@ -593,45 +598,39 @@ _HTML_PARAGRAPH = frozenset((
 ))  # fmt: skip
 _HTML_LINE = frozenset(("br", "dd", "dt", "li", "tr", "legend", "option"))
 _HTML_CELL = frozenset(("td", "th"))
-# Private-use markers survive BeautifulSoup's get_text and whitespace collapsing; turned into breaks after.
+# Private-use characters mark breaks while whitespace is collapsed as a browser would; turned into breaks after.
 _PARA_MARK, _LINE_MARK, _CELL_MARK = "\ue000", "\ue001", "\ue002"
 _HTML_SPACE = re.compile(r"[ \t\n\r\f]+")
+_HTML_OPEN_MARK = {
+    **dict.fromkeys(_HTML_PARAGRAPH, _PARA_MARK),
+    **dict.fromkeys(_HTML_LINE, _LINE_MARK),
+}
+_HTML_CLOSE_MARK = {**_HTML_OPEN_MARK, **dict.fromkeys(_HTML_CELL, _CELL_MARK)}
 
 
 def _parse_html(data: bytes) -> tuple[str | None, list[str]]:
-    from bs4 import BeautifulSoup, Comment, NavigableString
+    # BeautifulSoup's UnicodeDammit finds the encoding (BOM, <meta charset>, then a guess); the tree comes from
+    # lxml directly, because building a BeautifulSoup tree is ~100x slower (4 MB of HTML: 25 s against 0.2 s
+    # here), enough to push ordinary large pages past the time budget.
+    import lxml.html
+    from bs4 import UnicodeDammit
+    from lxml.etree import ParserError
 
-    # Bytes in, so BeautifulSoup honours a BOM or <meta charset> and guesses otherwise.
-    soup = BeautifulSoup(data, "lxml")
-    title_tag = soup.find("title")
-    title = title_tag.get_text(" ", strip=True) if title_tag else None
+    markup = UnicodeDammit(data, is_html=True).unicode_markup
+    if markup is None:
+        raise DocumentError("not a readable HTML file (unknown text encoding)")
+    # lxml refuses str input that declares an encoding, and control characters are never visible text.
+    markup = _CONTROL.sub("", _XML_DECLARATION.sub("", markup, count=1))
+    if not markup.strip():
+        raise DocumentError("empty file")
+    parser = lxml.html.HTMLParser(remove_comments=True, remove_pis=True)
+    try:
+        root = lxml.html.document_fromstring(markup, parser=parser)
+    except ParserError:  # "Document is empty": nothing but a doctype or comments
+        raise DocumentError("no text found") from None
 
-    for tag in soup.find_all(_HTML_INVISIBLE):
-        tag.decompose()
-    for tag in soup.find_all(hidden=True):
-        tag.decompose()
-    for comment in soup.find_all(string=lambda s: isinstance(s, Comment)):
-        comment.extract()
-    for pre in soup.find_all("pre"):
-        # Preformatted text keeps its line breaks through the whitespace collapsing below.
-        for string in pre.find_all(string=True):
-            string.replace_with(NavigableString(string.replace("\n", _LINE_MARK)))
-    for tag in soup.find_all(True):
-        name = tag.name
-        if name in _HTML_PARAGRAPH:
-            tag.insert_before(_PARA_MARK)
-            tag.insert_after(_PARA_MARK)
-        elif name in _HTML_LINE:
-            tag.insert_before(_LINE_MARK)
-            tag.insert_after(_LINE_MARK)
-        elif name in _HTML_CELL:
-            tag.insert_after(_CELL_MARK)
-
-    if not title:
-        h1 = soup.find("h1")
-        title = h1.get_text(" ", strip=True) if h1 else None
-
-    text = _HTML_SPACE.sub(" ", soup.get_text())
+    title = _first_text(root, "title") or _first_text(root, "body//h1")
+    text = _HTML_SPACE.sub(" ", _html_marked_text(root))
     paragraphs: list[str] = []
     for block in text.split(_PARA_MARK):
         lines = []
@@ -646,6 +645,52 @@ def _parse_html(data: bytes) -> tuple[str | None, list[str]]:
         raise DocumentError("no text found")
     return title, ["\n\n".join(paragraphs)]
 
+
+_XML_DECLARATION = re.compile(r"\A\s*<\?xml[^>]{0,500}\?>")
+
+
+def _first_text(root: Any, path: str) -> str | None:
+    element = root.find(f".//{path}")
+    return " ".join(element.text_content().split()) if element is not None else None
+
+
+def _html_marked_text(root: Any) -> str:
+    """Visible text of an lxml HTML tree, with break markers around blocks, lines and table cells.
+
+    One iterative depth-first walk, so deeply nested pages cannot hit the recursion limit.
+    """
+    out: list[str] = []
+    pre_depth = 0
+    # Events: (element, _OPEN), (element, _CLOSE) or (tail text, _TEXT). A tail is the text after an element's
+    # end tag; it is visible even when the element itself is not (<script>...</script>visible).
+    stack: list[tuple[Any, int]] = [(root, _OPEN)]
+    while stack:
+        item, event = stack.pop()
+        if event == _TEXT:
+            out.append(item.replace("\n", _LINE_MARK) if pre_depth else item)
+            continue
+        tag = item.tag if isinstance(item.tag, str) else ""  # comments/entities have a function as tag
+        if event == _CLOSE:
+            if tag == "pre":
+                pre_depth -= 1
+            out.append(_HTML_CLOSE_MARK.get(tag, ""))
+            continue
+        if not tag or tag in _HTML_INVISIBLE or "hidden" in item.attrib:
+            continue
+        if tag == "pre":
+            pre_depth += 1
+        out.append(_HTML_OPEN_MARK.get(tag, ""))
+        if item.text:
+            out.append(item.text.replace("\n", _LINE_MARK) if pre_depth else item.text)
+        stack.append((item, _CLOSE))
+        for child in reversed(item):
+            if child.tail:
+                stack.append((child.tail, _TEXT))
+            stack.append((child, _OPEN))
+    return "".join(out)
+
+
+_OPEN, _CLOSE, _TEXT = 0, 1, 2
 
 _PARSERS: dict[str, Callable[[bytes], tuple[str | None, list[str]]]] = {
     "text": _parse_text,
@@ -668,11 +713,16 @@ def _worker_main(conn: Any, memory_bytes: int) -> None:
     """
     _limit_memory(memory_bytes)
     import logging
+    import signal
+
+    # Ctrl-C in a terminal reaches the whole process group; the parent decides when this worker ends.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
     # Import the parsers now, so their import time is not charged to the first file's budget.
     import bs4  # noqa: F401
     import charset_normalizer  # noqa: F401
     import docx  # noqa: F401
+    import lxml.html  # noqa: F401
     import pypdf  # noqa: F401
 
     # pypdf logs a warning for every oddity in a damaged file; the file's outcome already says what matters.
@@ -690,10 +740,7 @@ def _worker_main(conn: Any, memory_bytes: int) -> None:
             conn.send(("ok", read_document(path, source, max_bytes=max_bytes)))
         except DocumentError as exc:
             conn.send(("error", str(exc)))
-            if "memory" in str(exc):
-                # After a MemoryError the heap may be fragmented or half-built objects linger: start afresh.
-                return
-        except BaseException as exc:  # noqa: BLE001 - report anything rather than die silently
+        except Exception as exc:  # report anything rather than die silently
             conn.send(("error", f"could not be read ({_short_reason(exc)})"))
 
 
@@ -796,6 +843,10 @@ class DocumentReader:
                 self._kill()
                 detail = f" (exit code {exitcode})" if exitcode not in (None, 0) else ""
                 raise DocumentError(f"crashed the document reader{detail}; skipped") from None
+            if status == "error" and payload == _OUT_OF_MEMORY:
+                # After a MemoryError the worker's heap may be fragmented or hold half-built objects: start
+                # afresh for the next file.
+                self._kill()
         if status == "ok":
             return payload
         raise DocumentError(payload)

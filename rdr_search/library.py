@@ -149,28 +149,48 @@ def collect_files(paths: Sequence[str | Path], sources: Sequence[str] | None = N
     return found
 
 
+@dataclass
+class _VectorSpace:
+    """One encoder pair's view of the library: its vector set and the index derived from it."""
+
+    encoders: EncoderPair
+    record: VectorSetRecord
+    index: VectorIndex
+    generation: int
+
+
+@dataclass(frozen=True)
+class VectorSetInfo:
+    """A vector set of the library, as listed to users."""
+
+    key: str
+    name: str
+    ctx_encoder: str
+    question_encoder: str
+    attached: bool
+    primary: bool
+
+
 class Library:
     """Documents, passages and their vectors in one folder, searchable by question.
 
+    Passages are stored once; each encoder pair has its own vector set and index over them. The pair the
+    library was opened with is its primary one (used by ``search``); others can be attached for comparison.
     Writers (add, remove) take a file lock on the folder; readers never wait for them. Searches in the
     same process run while an add is going and see each document entirely or not at all.
     """
 
-    def __init__(
-        self, path: Path, store: Store, encoders: EncoderPair, vector_set: VectorSetRecord, settings: Settings
-    ) -> None:
+    def __init__(self, path: Path, store: Store, settings: Settings) -> None:
         self.path = path
         self.settings = settings
-        self.encoders = encoders
         self._store = store
-        self._set = vector_set
+        self._spaces: dict[str, _VectorSpace] = {}
+        self._primary = ""
         self._chunker = Chunker(settings)
         self._write_lock = threading.Lock()
         self._file_lock = FileLock(str(path / LOCK_NAME), thread_local=False)
         self._reader: DocumentReader | None = None
         self._reader_lock = threading.Lock()
-        self._index_generation = -1
-        self._index = self._open_index()
         self._closed = False
 
     # --- opening --------------------------------------------------------------------------------
@@ -185,8 +205,8 @@ class Library:
         """Create or reopen the library in ``path``.
 
         ``encoders`` may be a spec (loaded here), an already loaded pair (shared between libraries), or
-        None: a new library then uses the RDR pair, an existing one the pair it was built with.
-        Opening a library with a pair whose vectors differ from its own is refused.
+        None: a new library then uses the RDR pair, an existing one the pair it was built with. A pair
+        whose vectors the library does not hold is refused (see :meth:`attach` to add them).
         """
         settings = settings or Settings()
         path = Path(path).expanduser()
@@ -197,35 +217,74 @@ class Library:
         try:
             default_key = store.get_meta("default_set")
             stored = store.vector_set(default_key) if default_key else None
-            if isinstance(encoders, EncoderPair):
-                pair = encoders
-            else:
-                spec = encoders
-                precision = None
-                if stored is not None:
-                    stored_identity = EncoderIdentity.from_json(stored.identity)
-                    if spec is None:
-                        spec = EncoderSpec(stored.ctx_encoder, stored.question_encoder, stored.kind, stored.name)
-                    if settings.precision == "auto":
-                        precision = stored_identity.precision  # "auto" keeps what the library was built with
-                pair = EncoderPair(spec or EncoderSpec(), settings, precision=precision)
-            if stored is not None and stored.key != pair.identity.key:
-                raise LibraryError(_mismatch_message(path, stored, pair))
-            vector_set = stored or store.add_vector_set(
-                pair.identity.key,
-                pair.identity.to_json(),
-                pair.spec.name,
-                pair.spec.kind,
-                pair.spec.ctx_encoder,
-                pair.spec.question_encoder,
-            )
+            pair = _load_pair(encoders, stored, settings)
+            record = store.vector_set(pair.identity.key)
+            if stored is not None and record is None:
+                raise LibraryError(_mismatch_message(path, store.vector_sets(), pair))
+            library = cls(path, store, settings)
         except BaseException:
             store.close()
             raise
-        return cls(path, store, pair, vector_set, settings)
+        try:
+            library._primary = library._attach_pair(pair, progress=False)
+        except BaseException:
+            library.close()
+            raise
+        return library
+
+    @property
+    def encoders(self) -> EncoderPair:
+        """The primary encoder pair (the one ``search`` uses by default)."""
+        return self._spaces[self._primary].encoders
+
+    def attach(self, encoders: EncoderSpec | EncoderPair, *, progress: bool = True) -> str:
+        """Add another encoder pair's vectors over the same passages (encodes every passage it lacks) and
+        keep them current on later adds. Returns the vector set key to pass to ``search``."""
+        if isinstance(encoders, EncoderPair):
+            pair = encoders
+        else:  # "auto" precision follows the library's primary pair, so the sets stay comparable
+            auto = self.settings.precision == "auto"
+            pair = EncoderPair(encoders, self.settings, precision=self.encoders.precision if auto else None)
+        return self._attach_pair(pair, progress=progress)
+
+    def _attach_pair(self, pair: EncoderPair, *, progress: bool) -> str:
+        key = pair.identity.key
+        if key in self._spaces:
+            return key
+        record = self._store.vector_set(key)
+        if record is None or self._store.passages_missing_vectors(record.id, limit=1):
+            with self._locked():
+                record = self._store.add_vector_set(
+                    key, pair.identity.to_json(), pair.spec.name, pair.spec.kind, pair.spec.ctx_encoder,
+                    pair.spec.question_encoder,
+                )  # fmt: skip
+                self._encode_missing(pair, record, progress)
+        index, generation = self._open_index(record, pair.dim)
+        self._spaces[key] = _VectorSpace(pair, record, index, generation)
+        return key
+
+    def _encode_missing(self, pair: EncoderPair, record: VectorSetRecord, progress: bool) -> None:
+        """Vectors for passages added while this pair was not attached, committed in chunks (resumable)."""
+        missing = self._store.passages_missing_vectors(record.id)
+        chunk = max(self.settings.batch_size * 8, 64)
+        with tqdm(total=len(missing), desc=f"Encoding for {pair.spec.name}", unit="passage",
+                  disable=not progress or not missing) as bar:  # fmt: skip
+            for start in range(0, len(missing), chunk):
+                rows = missing[start : start + chunk]
+                vectors = pair.encode_passages([r[1] for r in rows], [r[2] for r in rows], progress=bar.update)
+                self._store.add_vectors(record.id, {r[0]: v for r, v in zip(rows, vectors, strict=True)})
+
+    def vector_sets(self) -> list[VectorSetInfo]:
+        """The encoder pairs this library holds vectors for."""
+        return [
+            VectorSetInfo(
+                r.key, r.name, r.ctx_encoder, r.question_encoder, r.key in self._spaces, r.key == self._primary
+            )
+            for r in self._store.vector_sets()
+        ]
 
     def close(self) -> None:
-        """Save the index if it lags and release the parser worker and database."""
+        """Release the parser worker and the database."""
         if self._closed:
             return
         self._closed = True
@@ -243,32 +302,34 @@ class Library:
 
     # --- index ----------------------------------------------------------------------------------
 
-    @property
-    def _index_path(self) -> Path:
-        return self.path / f"index-{self._set.key}.faiss"
+    def _index_path(self, record: VectorSetRecord) -> Path:
+        return self.path / f"index-{record.key}.faiss"
 
-    def _open_index(self) -> VectorIndex:
+    def _open_index(self, record: VectorSetRecord, dim: int) -> tuple[VectorIndex, int]:
         """Load the saved index if it reflects the committed store, else rebuild it from stored vectors."""
         with self._store.snapshot() as db:
             generation = self._store.generation(db)
-            self._index_generation = generation
-            loaded = VectorIndex.load(self._index_path)
+            loaded = VectorIndex.load(self._index_path(record))
             if loaded is not None and loaded[1].generation == generation:
-                return loaded[0]
+                return loaded[0], generation
             _, passages = self._store.counts()
-            index = VectorIndex.build(
-                self.encoders.dim, self._store.iter_vectors(self._set.id, db), kind="auto", total=passages
-            )
-        self._save_index(index, generation)
-        return index
+            index = VectorIndex.build(dim, self._store.iter_vectors(record.id, db), kind="auto", total=passages)
+        self._save_index(record, index, generation)
+        return index, generation
 
-    def _save_index(self, index: VectorIndex, generation: int) -> None:
+    def _save_index(self, record: VectorSetRecord, index: VectorIndex, generation: int) -> None:
         # Only a writer may replace the file; a reader that rebuilt in memory just uses its copy.
         try:
             with self._file_lock.acquire(timeout=0):  # re-entrant when this library is the writer
-                index.save(self._index_path, generation)
+                index.save(self._index_path(record), generation)
         except (Timeout, OSError):
             pass
+
+    def _reload_stale_indexes(self) -> None:
+        generation = self._store.generation()
+        for space in self._spaces.values():
+            if space.generation != generation:
+                space.index, space.generation = self._open_index(space.record, space.encoders.dim)
 
     # --- reading files --------------------------------------------------------------------------
 
@@ -362,7 +423,7 @@ class Library:
                     continue
                 seen[source] = outcome.document.content_hash
                 prepared.append(outcome)
-            total = sum(len(p.passages) for p in prepared)
+            total = sum(len(p.passages) for p in prepared) * len(self._spaces)
             with tqdm(total=total, desc="Encoding passages", unit="passage", disable=not progress or not total) as bar:
                 for item in prepared:
                     try:
@@ -372,30 +433,35 @@ class Library:
                     result.outcomes.append(outcome)
                     result.encoded += encoded
             if prepared:
-                self._save_index(self._index, self._index_generation)
+                for space in self._spaces.values():
+                    self._save_index(space.record, space.index, space.generation)
         order = {source: i for i, (_, source) in enumerate(files)}
         result.outcomes.sort(key=lambda o: order.get(o.source, len(order)))
         result.seconds = time.perf_counter() - started
         return result
 
     def _commit(self, item: _Prepared, progress: Callable[[int], object]) -> tuple[FileOutcome, int]:
+        """Encode what no vector set has yet, then write the document and all its vectors in one transaction."""
         passages = item.passages
         keys = [content_key(p.title, p.text) for p in passages]
-        known = self._store.known_vectors(self._set.id, keys)
-        todo = [i for i, key in enumerate(keys) if key not in known]
-        # Repeated passages inside one document are encoded once.
-        unique_todo = list({keys[i]: i for i in todo}.values())
-        if len(unique_todo) < len(passages):
-            progress(len(passages) - len(unique_todo))
-        new_vectors: dict[str, np.ndarray] = {}
-        if unique_todo:
-            vectors = self.encoders.encode_passages(
-                [passages[i].title for i in unique_todo],
-                [passages[i].text for i in unique_todo],
-                progress=progress,
-            )
-            new_vectors = {keys[i]: vectors[j] for j, i in enumerate(unique_todo)}
-        all_vectors = np.stack([known.get(key, new_vectors.get(key)) for key in keys])
+        new_vectors: dict[int, dict[str, np.ndarray]] = {}
+        all_vectors: dict[str, np.ndarray] = {}
+        encoded = 0
+        for key, space in self._spaces.items():
+            known = self._store.known_vectors(space.record.id, keys)
+            # Passages already encoded by this pair (anywhere in the library, or repeated here) cost nothing.
+            todo = list({k: i for i, k in enumerate(keys) if k not in known}.values())
+            if len(todo) < len(passages):
+                progress(len(passages) - len(todo))
+            fresh: dict[str, np.ndarray] = {}
+            if todo:
+                vectors = space.encoders.encode_passages(
+                    [passages[i].title for i in todo], [passages[i].text for i in todo], progress=progress
+                )
+                fresh = {keys[i]: vectors[j] for j, i in enumerate(todo)}
+                encoded += len(todo) if key == self._primary else 0
+            new_vectors[space.record.id] = fresh
+            all_vectors[key] = np.stack([known[k] if k in known else fresh[k] for k in keys])
         old_ids = self._store.passage_ids(item.replaces.id) if item.replaces else []
         document = item.document
         _, ids = self._store.commit_document(
@@ -408,15 +474,17 @@ class Library:
             text=item.text,
             page_starts=item.page_starts,
             passages=passages,
-            new_vectors={self._set.id: new_vectors},
+            new_vectors=new_vectors,
             replaces=item.replaces.id if item.replaces else None,
         )
-        self._index.replace(old_ids, np.asarray(ids, dtype=np.int64), all_vectors)
-        self._index_generation = self._store.generation()
+        generation = self._store.generation()
+        for key, space in self._spaces.items():
+            space.index.replace(old_ids, np.asarray(ids, dtype=np.int64), all_vectors[key])
+            space.generation = generation
         status = "replaced" if item.replaces else "added"
         pages = len(document.pages)
         message = _plural(len(passages), "passage") + (f" from {pages} pages" if pages > 1 else "")
-        return FileOutcome(item.source, status, message, len(passages), pages), len(unique_todo)
+        return FileOutcome(item.source, status, message, len(passages), pages), encoded
 
     def remove(self, source: str) -> bool:
         """Remove a document by its source name; its passages and vectors go with it. False if absent."""
@@ -426,33 +494,37 @@ class Library:
                 return False
             ids = self._store.passage_ids(record.id)
             self._store.remove_document(record.id)
-            self._index.remove(ids)
-            self._index_generation = self._store.generation()
-            self._save_index(self._index, self._index_generation)
+            generation = self._store.generation()
+            for space in self._spaces.values():
+                space.index.remove(ids)
+                space.generation = generation
+                self._save_index(space.record, space.index, generation)
         return True
 
     # --- reading --------------------------------------------------------------------------------
 
     def refresh(self) -> None:
         """Pick up documents committed by another process (e.g. a CLI add while the app runs)."""
-        if self._store.generation() == self._index_generation:
-            return
-        # Never swap the index under this process's own writer; it keeps the index current itself.
+        # Never swap indexes under this process's own writer; it keeps them current itself.
         if self._write_lock.acquire(blocking=False):
             try:
-                self._index = self._open_index()
+                self._reload_stale_indexes()
             finally:
                 self._write_lock.release()
 
-    def search(self, question: str, k: int = 10) -> list[Hit]:
-        """The ``k`` passages whose vectors have the highest inner product with the question's."""
+    def search(self, question: str, k: int = 10, *, vector_set: str | None = None) -> list[Hit]:
+        """The ``k`` passages whose vectors have the highest inner product with the question's, using the
+        primary encoder pair or the attached ``vector_set`` (a key from :meth:`attach`)."""
+        space = self._spaces.get(vector_set or self._primary)
+        if space is None:
+            raise LibraryError(f"Vector set '{vector_set}' is not attached to this library; attach its pair first.")
         self.refresh()
         question = question.strip()
-        if not question or k < 1 or len(self._index) == 0:
+        if not question or k < 1 or len(space.index) == 0:
             return []
-        vector = self.encoders.encode_questions([question])
+        vector = space.encoders.encode_questions([question])
         # Passages may be removed between the index scan and the row lookup: ask for a few spare.
-        scores, ids = self._index.search(vector, k + 8)
+        scores, ids = space.index.search(vector, k + 8)
         records = self._store.passages_by_ids([int(i) for i in ids[0] if i >= 0])
         hits: list[Hit] = []
         for score, pid in zip(scores[0], ids[0], strict=True):
@@ -487,32 +559,34 @@ class Library:
 
     def stats(self) -> dict[str, int]:
         documents, passages = self._store.counts()
-        return {"documents": documents, "passages": passages, "vectors": len(self._index)}
+        return {"documents": documents, "passages": passages, "vectors": len(self._spaces[self._primary].index)}
 
     def check(self) -> CheckReport:
-        """Every indexed vector has its passage row and vice versa; no half documents."""
+        """Every indexed vector has its passage row and vice versa, in every attached vector set; no half
+        documents; saved index files agree with the committed rows."""
         with self._store.snapshot() as db:
             documents, passages = self._store.counts()
-            problems = self._store.integrity_problems([self._set.id])
+            problems = self._store.integrity_problems([space.record.id for space in self._spaces.values()])
             row_ids = {int(r[0]) for r in db.execute("SELECT id FROM passages")}
-        index_ids = set(self._index.ids().tolist())
-        if index_ids - row_ids:
-            problems.append(f"{len(index_ids - row_ids)} indexed vectors have no passage row")
-        if row_ids - index_ids:
-            problems.append(f"{len(row_ids - index_ids)} passages are missing from the index")
-        saved = VectorIndex.load(self._index_path)
-        if saved is not None and saved[1].generation == self._store.generation():
-            saved_ids = set(saved[0].ids().tolist())
-            if saved_ids != row_ids:
-                problems.append("the saved index file disagrees with the committed passages")
-        return CheckReport(documents, passages, len(self._index), problems)
+            generation = self._store.generation(db)
+        for space in self._spaces.values():
+            name = space.encoders.spec.name
+            index_ids = set(space.index.ids().tolist())
+            if index_ids - row_ids:
+                problems.append(f"{len(index_ids - row_ids)} vectors indexed for {name} have no passage row")
+            if row_ids - index_ids:
+                problems.append(f"{len(row_ids - index_ids)} passages are missing from the {name} index")
+            saved = VectorIndex.load(self._index_path(space.record))
+            if saved is not None and saved[1].generation == generation and set(saved[0].ids().tolist()) != row_ids:
+                problems.append(f"the saved {name} index file disagrees with the committed passages")
+        return CheckReport(documents, passages, len(self._spaces[self._primary].index), problems)
 
     def describe(self) -> dict[str, object]:
         """What the library is built with, for status lines."""
         return {
             "path": str(self.path),
             "encoders": self.encoders.describe(),
-            "vector_set": self._set.key,
+            "vector_set": self._primary,
             **self.stats(),
         }
 
@@ -535,8 +609,7 @@ class _WriteGuard:
                 f"{library.settings.lock_timeout_s:.0f} s. Try again when it is done."
             ) from exc
         # Another process may have committed since we loaded: catch up before writing.
-        if library._store.generation() != library._index_generation:
-            library._index = library._open_index()
+        library._reload_stale_indexes()
 
     def __exit__(self, *exc: object) -> None:
         self.library._file_lock.release()
@@ -547,13 +620,31 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
-def _mismatch_message(path: Path, stored: VectorSetRecord, pair: EncoderPair) -> str:
-    stored_identity = EncoderIdentity.from_json(stored.identity)
-    differs = ", ".join(stored_identity.differences(pair.identity))
+def _load_pair(
+    encoders: EncoderSpec | EncoderPair | None, stored: VectorSetRecord | None, settings: Settings
+) -> EncoderPair:
+    """The pair to open a library with: given, or the one it was built with (at its stored precision)."""
+    if isinstance(encoders, EncoderPair):
+        return encoders
+    spec, precision = encoders, None
+    if stored is not None:
+        if spec is None:
+            spec = EncoderSpec(stored.ctx_encoder, stored.question_encoder, stored.kind, stored.name)
+        if settings.precision == "auto":
+            precision = EncoderIdentity.from_json(stored.identity).precision  # "auto" keeps the library's
+    return EncoderPair(spec or EncoderSpec(), settings, precision=precision)
+
+
+def _mismatch_message(path: Path, stored: Sequence[VectorSetRecord], pair: EncoderPair) -> str:
+    built = "; ".join(
+        f"{r.name} ({r.ctx_encoder} + {r.question_encoder}, {EncoderIdentity.from_json(r.identity).precision})"
+        for r in stored
+    )
+    differs = ", ".join(EncoderIdentity.from_json(stored[0].identity).differences(pair.identity))
     return (
-        f"The library in {path} was built with {stored.name} ({stored.ctx_encoder} + {stored.question_encoder}, "
-        f"{stored_identity.precision}); its vectors cannot be searched with {pair.describe()} "
-        f"(they differ in: {differs}).\n"
-        "Either open it with the pair it was built with (leave out --preset/--ctx-encoder/--question-encoder/"
-        "--precision), or use a new --library folder for the new pair."
+        f"The library in {path} holds vectors of: {built}. Its vectors cannot be searched with "
+        f"{pair.describe()} (they differ in: {differs}).\n"
+        "Either open it with a pair it holds (leave out --preset/--ctx-encoder/--question-encoder/--precision), "
+        "or add vectors for the new pair (encodes every passage once):  rdr-search add-encoders --library "
+        f"{path} <the same encoder options>  -- or use a new --library folder."
     )

@@ -267,12 +267,13 @@ class Store:
             vectors = np.stack([np.frombuffer(row[1], dtype=np.float32) for row in rows])
             yield ids, vectors
 
-    def passages_missing_vectors(self, set_id: int) -> list[tuple[str, str, str]]:
+    def passages_missing_vectors(self, set_id: int, limit: int = -1) -> list[tuple[str, str, str]]:
         """(content key, title, text) of passages without a vector in the set, each content once."""
         rows = self.db.execute(
             "SELECT p.content_key, p.title, p.text FROM passages p WHERE NOT EXISTS ("
-            "SELECT 1 FROM vectors v WHERE v.set_id = ? AND v.content_key = p.content_key) GROUP BY p.content_key",
-            (set_id,),
+            "SELECT 1 FROM vectors v WHERE v.set_id = ? AND v.content_key = p.content_key) GROUP BY p.content_key"
+            " LIMIT ?",
+            (set_id, limit),
         ).fetchall()
         return [(str(a), str(b), str(c)) for a, b, c in rows]
 

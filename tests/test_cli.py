@@ -87,3 +87,19 @@ def test_a_bad_model_path_is_one_clear_message(tmp_path: Path, tiny_pair: tuple[
 def test_searching_an_empty_library_says_so(tmp_path: Path, encoders: list[str]) -> None:
     result = run("search", "anything", "--library", str(tmp_path / "lib"), *encoders, cwd=tmp_path)
     assert result.returncode == 0 and "The library is empty" in result.stdout
+
+
+def test_add_encoders_lets_a_second_pair_search_the_same_library(
+    tmp_path: Path, encoders: list[str], other_tiny_pair: tuple[Path, Path]
+) -> None:
+    corpus = sample_corpus(tmp_path / "docs")
+    library = ["--library", str(tmp_path / "lib")]
+    other = ["--ctx-encoder", str(other_tiny_pair[0]), "--question-encoder", str(other_tiny_pair[1])]
+    assert run("add", str(corpus["md"]), *library, *encoders, cwd=tmp_path).returncode == 0
+    refused = run("search", "bread", *library, *other, cwd=tmp_path)
+    assert refused.returncode == 2 and "rdr-search add-encoders" in refused.stderr
+    added = run("add-encoders", *library, *other, cwd=tmp_path)
+    assert added.returncode == 0, added.stderr
+    assert len([line for line in added.stdout.splitlines() if "custom" in line]) == 2
+    found = run("search", "bread", "--json", *library, *other, cwd=tmp_path)
+    assert json.loads(found.stdout)[0]["source"] == "cooking.md"

@@ -415,6 +415,34 @@ def test_docx_merged_cells_counted_once(tmp_path: Path) -> None:
     assert doc.title == "merged"
 
 
+def test_docx_content_control_text_is_read(tmp_path: Path) -> None:
+    from docx.oxml import OxmlElement
+
+    document = docx.Document()
+    document.add_paragraph("Before.")
+    inside = document.add_paragraph("Inside a content control.")
+    sdt, content = OxmlElement("w:sdt"), OxmlElement("w:sdtContent")
+    inside._p.addprevious(sdt)
+    sdt.append(content)
+    content.append(inside._p)
+    document.add_paragraph("After.")
+    path = tmp_path / "sdt.docx"
+    document.save(path)
+    assert read_document(path).pages == ("Before.\n\nInside a content control.\n\nAfter.",)
+
+
+def test_docx_that_is_another_office_file(tmp_path: Path) -> None:
+    path = tmp_path / "sheet.docx"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr(
+            "[Content_Types].xml",
+            '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+            '<Default Extension="xml" ContentType="application/xml"/></Types>',
+        )
+        archive.writestr("xl/workbook.xml", "<workbook/>")
+    assert "without a Word document" in read_error(path)
+
+
 def test_docx_not_a_zip(tmp_path: Path) -> None:
     path = tmp_path / "fake.docx"
     path.write_text("just some text pretending to be a Word file", encoding="utf-8")
@@ -575,16 +603,16 @@ def test_reader_restarts_a_dead_worker(reader: DocumentReader, tmp_path: Path) -
 
 @pytest.mark.slow  # kills or spawns processes (still under a second)
 def test_reader_timeout_kills_the_worker_and_recovers(tmp_path: Path) -> None:
-    # A real slow input: ~4 MB of HTML takes BeautifulSoup seconds, far over a 0.3 s budget.
+    # A real slow input: ~4 MB of HTML takes about a second to parse and walk, ten times the 0.1 s budget.
     slow = tmp_path / "huge.html"
     slow.write_text("<html><body>" + "<p>word <b>bold</b> word</p>\n" * 150_000 + "</body></html>")
     quick = tmp_path / "quick.txt"
     quick.write_text("still works", encoding="utf-8")
-    with DocumentReader(timeout_s=0.3) as reader:
+    with DocumentReader(timeout_s=0.1) as reader:
         assert reader.read(quick).pages == ("still works",)  # worker started; startup is not charged
         worker = reader._process
         start = time.perf_counter()
-        with pytest.raises(DocumentError, match=r"^took longer than 0\.3 s to read; skipped$"):
+        with pytest.raises(DocumentError, match=r"^took longer than 0\.1 s to read; skipped$"):
             reader.read(slow)
         assert time.perf_counter() - start < 3
         assert worker is not None and not worker.is_alive()

@@ -184,7 +184,32 @@ def test_a_different_encoder_pair_is_refused(
     with pytest.raises(LibraryError) as refused:
         Library.open(tmp_path / "lib", other, EXACT)
     message = str(refused.value)
-    assert "was built with" in message and "--library" in message and "ctx_checkpoint" in message
+    assert "holds vectors of" in message and "ctx_checkpoint" in message
+    assert "rdr-search add-encoders" in message and "--library" in message  # the two ways forward
+
+
+def test_a_second_pair_shares_the_passages_and_keeps_its_own_index(
+    tmp_path: Path, pair: EncoderPair, other_tiny_pair: tuple[Path, Path], corpus: dict
+) -> None:
+    other = EncoderPair(EncoderSpec.pair(str(other_tiny_pair[0]), str(other_tiny_pair[1])), EXACT)
+    with Library.open(tmp_path / "lib", pair, EXACT) as lib:
+        lib.add_files([corpus["md"], corpus["html"]])
+        key = lib.attach(other, progress=False)  # encodes the passages already there
+        lib.add_files([corpus["txt"]])  # and keeps up with new ones
+        assert lib.check().ok
+        mine, theirs = lib.search("moon", k=100), lib.search("moon", k=100, vector_set=key)
+        assert {h.passage_id for h in mine} == {h.passage_id for h in theirs}
+        assert [h.passage_id for h in mine] != [h.passage_id for h in theirs] or len(mine) < 3
+        assert {v.name for v in lib.vector_sets()} == {"custom"} and len(lib.vector_sets()) == 2
+    # Opening with the second pair is now allowed: the library holds its vectors.
+    with Library.open(tmp_path / "lib", other, EXACT) as reopened:
+        assert {h.passage_id for h in reopened.search("moon", k=100)} == {h.passage_id for h in theirs}
+        assert reopened.check().ok
+    # A library opened with only the first pair keeps adding; the second catches up when attached again.
+    with Library.open(tmp_path / "lib", pair, EXACT) as lib:
+        lib.add_files([corpus["docx"]])
+    with Library.open(tmp_path / "lib", other, EXACT) as caught_up:
+        assert caught_up.check().ok and len(caught_up.search("garden", k=100)) == caught_up.stats()["passages"]
 
 
 def test_stale_or_missing_index_is_rebuilt_from_the_store(library: Library, corpus: dict) -> None:
