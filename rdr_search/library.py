@@ -128,6 +128,13 @@ class _Prepared:
     replaces: DocumentRecord | None
 
 
+def clean_source(name: str) -> str:
+    """A document name safe to show and store: no parent or root parts, no control characters."""
+    name = "".join(ch for ch in name.replace("\\", "/") if ch.isprintable())
+    parts = [part.strip() for part in name.split("/") if part.strip() not in ("", ".", "..")]
+    return "/".join(parts) or "unnamed"
+
+
 def collect_files(paths: Sequence[str | Path], sources: Sequence[str] | None = None) -> list[tuple[Path, str]]:
     """Expand folders (recursively, supported types only) into (path, source name) pairs.
 
@@ -145,7 +152,7 @@ def collect_files(paths: Sequence[str | Path], sources: Sequence[str] | None = N
                 if child.is_file() and child.suffix.lower() in SUPPORTED_EXTENSIONS and not child.name.startswith("."):
                     found.append((child, child.resolve().relative_to(base).as_posix()))
         else:
-            found.append((path, sources[i] if sources is not None else path.name))
+            found.append((path, clean_source(sources[i]) if sources is not None else path.name))
     return found
 
 
