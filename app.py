@@ -1,7 +1,12 @@
 """rdr-search web app (also a Hugging Face Space's app_file): parse options, build the UI, launch.
 
     python app.py [--library DIR] [--preset rdr-nq | --ctx-encoder X --question-encoder Y | --sentence-encoder DIR]
+                  [--compare-preset dpr-nq | --compare-ctx-encoder X --compare-question-encoder Y |
+                   --compare-sentence-encoder DIR]
                   [--host H] [--port P] [--device cpu] [--precision fp32] [--session-scoped] [--mcp]
+
+A compare pair adds a Compare tab: the same passages ranked by both pairs side by side (each pair keeps its own
+vector set and index in the library).
 
 Every option also reads an environment variable RDR_SEARCH_<NAME> (e.g. RDR_SEARCH_LIBRARY). On a Space
 (SPACE_ID set) each browser session gets its own temporary library.
@@ -58,6 +63,25 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         default=_env("SENTENCE_ENCODER"),
         help="One local sentence-transformers folder for questions and passages.",
     )
+    compare = parser.add_argument_group(
+        "compare pair", "A second encoder pair for the Compare tab (same passages, its own vectors and index)."
+    )
+    compare.add_argument(
+        "--compare-preset", default=_env("COMPARE_PRESET"), choices=sorted(PRESETS), help="Compare pair preset."
+    )
+    compare.add_argument(
+        "--compare-ctx-encoder", default=_env("COMPARE_CTX_ENCODER"), help="Compare context encoder: hub id or folder."
+    )
+    compare.add_argument(
+        "--compare-question-encoder",
+        default=_env("COMPARE_QUESTION_ENCODER"),
+        help="Compare question encoder: hub id or folder.",
+    )
+    compare.add_argument(
+        "--compare-sentence-encoder",
+        default=_env("COMPARE_SENTENCE_ENCODER"),
+        help="One local sentence-transformers folder as the compare pair.",
+    )
     parser.add_argument(
         "--model-dir",
         default=_env("MODEL_DIR"),
@@ -87,9 +111,23 @@ def config_from_args(args: argparse.Namespace) -> AppConfig:
     spec = EncoderSpec.from_options(
         args.preset, args.ctx_encoder, args.question_encoder, args.sentence_encoder, args.model_dir
     )
+    compare_options = (
+        args.compare_preset,
+        args.compare_ctx_encoder,
+        args.compare_question_encoder,
+        args.compare_sentence_encoder,
+    )
+    compare_spec = None
+    if any(compare_options):  # --model-dir alone must not conjure a compare pair
+        try:
+            compare_spec = EncoderSpec.from_options(*compare_options, args.model_dir)
+        except ModelLoadError as exc:
+            message = str(exc).replace("--", "--compare-")  # name the options the user gave
+            raise ModelLoadError(f"Compare pair: {message}") from exc
     return AppConfig(
         library_path=Path(args.library).expanduser(),
         encoder_spec=spec,
+        compare_spec=compare_spec,
         settings=Settings(device=args.device, precision=args.precision),
         session_scoped=bool(args.session_scoped),
     )

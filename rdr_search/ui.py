@@ -1,8 +1,10 @@
 """The Gradio web app: add documents, browse the library, search it. Built over :class:`Library`.
 
 One :class:`AppService` per process holds the encoder pair (loaded once, in a background thread, so the page
-renders at once) and either the one local library or a private library per browser session. ``build_app``
-wires it into a ``gr.Blocks``; ``app.py`` and the tests both go through it.
+renders at once) and either the one local library or a private library per browser session. With a compare
+pair configured it loads that pair too and attaches it to every library it opens (a second vector set over the
+same passages), so the Compare tab can rank the same documents with both. ``build_app`` wires it into a
+``gr.Blocks``; ``app.py`` and the tests both go through it.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ import shutil
 import tempfile
 import threading
 import time
-from collections.abc import Iterator, Sequence
+import weakref
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -36,6 +39,7 @@ EMPTY_LIBRARY = "The library is empty — add documents"
 NO_RESULTS = "No results"
 TYPE_A_QUESTION = "Type a question"
 STILL_LOADING = "The models are still loading — try again in a few seconds."
+NO_COMPARE_PAIR = "No compare pair is configured (start the app with --compare-preset or --compare-ctx-encoder)."
 
 OUTCOME_HEADERS = ["File", "Status", "Passages", "Pages", "Message"]
 DOCUMENT_HEADERS = ["Document", "Title", "Type", "Pages", "Passages", "Size", "Added"]
@@ -64,6 +68,8 @@ class AppConfig:
     """The persistent library (local mode)."""
     encoder_spec: EncoderSpec | None = None
     """None: the pair an existing local library was built with, else the default RDR pair."""
+    compare_spec: EncoderSpec | None = None
+    """A second pair to rank the same passages with (the Compare tab); None: no Compare tab."""
     settings: Settings = field(default_factory=Settings)
     session_scoped: bool = False
     """Each browser session gets its own temporary library (public deployments)."""
@@ -102,6 +108,11 @@ class AppService:
         self._pair: EncoderPair | None = None
         self._local: Library | None = None
         self._error: str | None = None
+        self._compare_pair: EncoderPair | None = None
+        self._compare_error: str | None = None
+        # Per open library: the compare pair's vector set key (what attach returned), or why attaching failed.
+        self._compare_keys: weakref.WeakKeyDictionary[Library, str] = weakref.WeakKeyDictionary()
+        self._attach_errors: weakref.WeakKeyDictionary[Library, str] = weakref.WeakKeyDictionary()
         self._started = False
         self._sessions: dict[str, _Session] = {}
         self._samples_lock = threading.Lock()
@@ -124,18 +135,58 @@ class AppService:
 
     def _load(self) -> None:
         try:
-            if self.config.session_scoped:
-                self._pair = EncoderPair(self.config.encoder_spec or EncoderSpec(), self.config.settings)
-            else:
-                # Library.open with spec None reuses the pair the library was built with.
-                library = Library.open(self.config.library_path, self.config.encoder_spec, self.config.settings)
-                self._local, self._pair = library, library.encoders
-        except RdrSearchError as exc:
-            self._error = str(exc)
-        except Exception as exc:  # an unexpected failure must still reach the banner, not just a log
-            self._error = f"The models could not be loaded: {type(exc).__name__}: {exc}"
+            try:
+                if self.config.session_scoped:
+                    self._pair = EncoderPair(self.config.encoder_spec or EncoderSpec(), self.config.settings)
+                else:
+                    # Library.open with spec None reuses the pair the library was built with.
+                    library = Library.open(self.config.library_path, self.config.encoder_spec, self.config.settings)
+                    self._local, self._pair = library, library.encoders
+            except RdrSearchError as exc:
+                self._error = str(exc)
+            except Exception as exc:  # an unexpected failure must still reach the banner, not just a log
+                self._error = f"The models could not be loaded: {type(exc).__name__}: {exc}"
+            if self.config.compare_spec is not None:
+                self._load_compare()
         finally:
             self._ready.set()
+
+    def _load_compare(self) -> None:
+        """The compare pair, once per process; its failure is reported on its own and leaves search working."""
+        spec = self.config.compare_spec
+        assert spec is not None
+        if self._pair is None:
+            self._compare_error = "Not loaded: the main encoder pair failed to load."
+            return
+        try:
+            # "auto" precision follows the main pair (as Library.attach does), so the two rankings compare fairly.
+            auto = self.config.settings.precision == "auto"
+            self._compare_pair = EncoderPair(
+                spec, self.config.settings, precision=self._pair.precision if auto else None
+            )
+        except RdrSearchError as exc:
+            self._compare_error = str(exc)
+        except Exception as exc:
+            self._compare_error = f"{type(exc).__name__}: {exc}"
+        if self._compare_pair is not None and self._local is not None:
+            # An existing local library gets the compare pair's vectors for every passage it holds (once).
+            self._attach_compare(self._local, progress=True)
+
+    def _attach_compare(self, library: Library, *, progress: bool) -> None:
+        """Attach the compare pair (if any) to a library the service opened, so adds keep both sets current."""
+        if self._compare_pair is None:
+            return
+        try:
+            self._compare_keys[library] = library.attach(self._compare_pair, progress=progress)
+        except RdrSearchError as exc:
+            self._attach_errors[library] = str(exc)
+        except Exception as exc:
+            self._attach_errors[library] = f"{type(exc).__name__}: {exc}"
+
+    def _open_library(self, path: Path, pair: EncoderPair) -> Library:
+        library = Library.open(path, pair, self.config.settings)
+        self._attach_compare(library, progress=False)
+        return library
 
     def wait_until_ready(self, timeout: float | None = None) -> bool:
         """True once loading has finished (successfully or not) within ``timeout`` seconds."""
@@ -145,10 +196,36 @@ class AppService:
         """("loading" | "ready" | "failed", a line for people)."""
         if not self._ready.is_set():
             name = self.config.encoder_spec.name if self.config.encoder_spec else "the retriever"
+            if self.config.compare_spec is not None:
+                name += f"; compare pair {self.config.compare_spec.name}"
             return "loading", f"Loading models ({name})…"
         if self._error is not None or self._pair is None:
             return "failed", self._error or "The models could not be loaded."
         return "ready", self._pair.describe()
+
+    def compare_status(self) -> tuple[str, str] | None:
+        """None without a compare pair, else ("loading" | "ready" | "failed", a line for people)."""
+        spec = self.config.compare_spec
+        if spec is None:
+            return None
+        if not self._ready.is_set():
+            return "loading", spec.name
+        if self._compare_pair is None:
+            return "failed", self._compare_error or "The compare pair could not be loaded."
+        if self._local is not None and self._local in self._attach_errors:
+            return "failed", f"It could not be added to the library: {self._attach_errors[self._local]}"
+        return "ready", self._compare_pair.describe()
+
+    def pair_names(self) -> tuple[str, str]:
+        """(main, compare) pair descriptions for column headings; spec names until the pairs are loaded."""
+        main = (
+            self._pair.describe()
+            if self._pair is not None
+            else (self.config.encoder_spec.name if self.config.encoder_spec else "the library's pair")
+        )
+        spec = self.config.compare_spec
+        other = self._compare_pair.describe() if self._compare_pair is not None else (spec.name if spec else "")
+        return main, other
 
     def close(self) -> None:
         """Stop the sweeper, close every library and delete the session root."""
@@ -192,7 +269,7 @@ class AppService:
             if session is None and create:
                 assert self._root is not None
                 path = Path(tempfile.mkdtemp(prefix="session-", dir=self._root))
-                session = _Session(path, Library.open(path, pair, self.config.settings), time.monotonic())
+                session = _Session(path, self._open_library(path, pair), time.monotonic())
                 self._sessions[key] = session
             if session is not None:
                 session.busy += 1
@@ -217,7 +294,7 @@ class AppService:
             if session is None:
                 assert self._root is not None
                 path = self._root / "samples"
-                session = _Session(path, Library.open(path, pair, self.config.settings), time.monotonic())
+                session = _Session(path, self._open_library(path, pair), time.monotonic())
                 with self._lock:
                     self._sessions[SAMPLES_KEY] = session
             if not self._samples_loaded:
@@ -322,6 +399,27 @@ class AppService:
                 return [], True
             return library.search(question, max(1, min(int(k), self.config.max_k))), False
 
+    def _require_compare(self) -> EncoderPair:
+        if self.config.compare_spec is None:
+            raise RdrSearchError(NO_COMPARE_PAIR)
+        self._require_pair()
+        if self._compare_pair is None:
+            raise ModelsNotReady(f"The compare pair could not be loaded: {self._compare_error}")
+        return self._compare_pair
+
+    def compare(self, question: str, k: int, key: str | None) -> tuple[list[Hit], list[Hit], bool]:
+        """(main pair's hits, compare pair's hits, whether the library is empty) over the same passages."""
+        self._require_compare()
+        k = max(1, min(int(k), self.config.max_k))
+        with self.library(key, create=False) as library:
+            if library is None or library.stats()["documents"] == 0:
+                return [], [], True
+            vector_set = self._compare_keys.get(library)
+            if vector_set is None:
+                reason = self._attach_errors.get(library, "it is not attached to this library")
+                raise RdrSearchError(f"The compare pair cannot search this library: {reason}")
+            return library.search(question, k), library.search(question, k, vector_set=vector_set), False
+
     def documents(self, key: str | None) -> list[LibraryDocument]:
         with self.library(key, create=False) as library:
             return [] if library is None else library.documents()
@@ -383,8 +481,12 @@ def _notice(message: str, kind: str = "info") -> str:
     return f'<div class="rdr-empty rdr-{kind}" data-state="{kind}">{_escape(message)}</div>'
 
 
-def render_hits(hits: Sequence[Hit], question: str) -> str:
-    """Result cards: rank, score, title, source, page and the passage with the question's words marked."""
+def render_hits(hits: Sequence[Hit], question: str, other: Mapping[int, int] | None = None) -> str:
+    """Result cards: rank, score, title, source, page and the passage with the question's words marked.
+
+    ``other`` (compare view) maps passage ids to their rank in the other ranking; each card then says where
+    its passage stands there ("#3 in the other ranking" or "not in the other top-k").
+    """
     if not question.strip():
         return _notice(TYPE_A_QUESTION)
     if not hits:
@@ -403,15 +505,54 @@ def render_hits(hits: Sequence[Hit], question: str) -> str:
             f'<span class="rdr-title">{_escape(hit.title)}</span>'
             f'<span class="rdr-score" title="DPR inner product">score {hit.score:.2f}</span>'
             "</div>"
-            f'<div class="rdr-meta"><span class="rdr-source">{_escape(hit.source)}</span>{page}</div>'
+            f'<div class="rdr-meta"><span class="rdr-source">{_escape(hit.source)}</span>{page}'
+            f"{_other_rank(hit, other)}</div>"
             f'<p class="rdr-text">{highlight(hit.text, question)}</p>'
             "</article>"
         )
     return "".join(cards)
 
 
-def render_status(state: str, message: str, scope: str) -> str:
-    """The model banner: loading / ready / failed (the failure message names the fix)."""
+def _other_rank(hit: Hit, other: Mapping[int, int] | None) -> str:
+    if other is None:
+        return ""
+    rank = other.get(hit.passage_id)
+    if rank is None:
+        return '<span class="rdr-other rdr-other-missing" data-other-rank="">not in the other top-k</span>'
+    if rank == hit.rank:
+        kind, arrow = "same", "="
+    elif rank > hit.rank:
+        kind, arrow = "lower", "↓"
+    else:
+        kind, arrow = "higher", "↑"
+    title = f"The other pair ranks this passage #{rank}"
+    return (
+        f'<span class="rdr-other rdr-other-{kind}" data-other-rank="{rank}" title="{title}">'
+        f"{arrow} #{rank} in the other ranking</span>"
+    )
+
+
+def other_ranks(hits: Sequence[Hit]) -> dict[int, int]:
+    """Passage id -> rank in ``hits`` (to mark each card with its rank in the other column)."""
+    return {h.passage_id: h.rank for h in hits}
+
+
+def render_compare_head(side: str, description: str) -> str:
+    """A compare column's heading: which side and the pair's name/description (escaped)."""
+    name, _, rest = description.partition(": ")
+    detail = f'<div class="rdr-compare-detail">{_escape(rest)}</div>' if rest else ""
+    return (
+        f'<div class="rdr-compare-head"><span class="rdr-compare-side">{_escape(side)}</span>'
+        f'<span class="rdr-compare-name">{_escape(name)}</span>{detail}</div>'
+    )
+
+
+def render_status(state: str, message: str, scope: str, compare: tuple[str, str] | None = None) -> str:
+    """The model banner: loading / ready / failed (the failure message names the fix).
+
+    ``compare`` is the compare pair's (state, message): once ready it is named below the main pair, and a
+    failure of its own gets its own line while the banner stays "ready" for the main search.
+    """
     if state == "loading":
         body = (
             f"<strong>{_escape(message)}</strong> The page works meanwhile; searching and indexing start when "
@@ -420,7 +561,18 @@ def render_status(state: str, message: str, scope: str) -> str:
     elif state == "failed":
         body = f"<strong>The models could not be loaded.</strong><div class='rdr-banner-msg'>{_escape(message)}</div>"
     else:
-        body = f"<strong>Models ready.</strong> {_escape(message)}<br><span class='rdr-scope'>{scope}</span>"
+        body = f"<strong>Models ready.</strong> {_escape(message)}"
+        if compare is not None and compare[0] == "ready":
+            body += (
+                f"<div class='rdr-banner-compare' data-compare-state='ready'>Compare pair: {_escape(compare[1])}</div>"
+            )
+        elif compare is not None:
+            body += (
+                "<div class='rdr-banner-compare rdr-banner-compare-failed' data-compare-state='failed'>"
+                "<strong>The compare pair could not be loaded</strong> (search works; the Compare tab does not)."
+                f"<div class='rdr-banner-msg'>{_escape(compare[1])}</div></div>"
+            )
+        body += f"<span class='rdr-scope'>{scope}</span>"
     return f'<div class="rdr-banner rdr-banner-{state}" data-state="{state}">{body}</div>'
 
 
@@ -443,8 +595,11 @@ def _when(stamp: str) -> str:
         return stamp
 
 
-def _hit_json(hit: Hit) -> dict[str, Any]:
-    return {**asdict(hit), "pages": hit.pages}
+def _hit_json(hit: Hit, other: Mapping[int, int] | None = None) -> dict[str, Any]:
+    out = {**asdict(hit), "pages": hit.pages}
+    if other is not None:
+        out["other_rank"] = other.get(hit.passage_id)
+    return out
 
 
 CSS = """
@@ -461,7 +616,23 @@ CSS = """
 .rdr-banner-failed { background: #fdecec; border: 1px solid #e58e8e; color: #7a1010; }
 .rdr-banner-msg { white-space: pre-wrap; font-family: var(--font-mono, monospace); font-size: .82rem;
   margin-top: .4rem; }
-.rdr-scope { opacity: .85; font-size: .85rem; }
+.rdr-scope { opacity: .85; font-size: .85rem; display: block; }
+.rdr-banner-compare { margin: .15rem 0; }
+.rdr-banner-compare-failed { color: #7a1010; background: #fdecec; border: 1px solid #e58e8e; border-radius: 6px;
+  padding: .35rem .6rem; margin: .4rem 0; }
+.rdr-compare-head { border-bottom: 2px solid var(--color-accent, #f97316); padding: .2rem 0 .45rem 0;
+  margin-bottom: .6rem; }
+.rdr-compare-side { font-size: .75rem; text-transform: uppercase; letter-spacing: .06em; opacity: .7;
+  margin-right: .5rem; }
+.rdr-compare-name { font-weight: 700; font-size: 1.05rem; }
+.rdr-compare-detail { font-family: var(--font-mono, monospace); font-size: .75rem; opacity: .7;
+  overflow-wrap: anywhere; margin-top: .15rem; }
+.rdr-other { margin-left: auto; font-size: .78rem; padding: .05rem .55rem; border-radius: 999px;
+  white-space: nowrap; border: 1px solid currentColor; font-weight: 600; }
+.rdr-other-same { color: #1e6b33; background: #eaf6ec; }
+.rdr-other-higher { color: #1f5fa8; background: #e8f0fb; }
+.rdr-other-lower { color: #8a5000; background: #fdf3e1; }
+.rdr-other-missing { color: #8a1c1c; background: #fdecec; border-style: dashed; }
 .rdr-summary { font-size: .85rem; opacity: .75; margin: .2rem 0 .6rem 0; }
 .rdr-hit { border: 1px solid var(--border-color-primary, #ddd); border-radius: 10px; padding: .75rem 1rem;
   margin-bottom: .75rem; background: var(--background-fill-primary, #fff); }
@@ -469,7 +640,8 @@ CSS = """
 .rdr-rank { font-weight: 700; color: var(--color-accent, #f97316); }
 .rdr-title { font-weight: 600; flex: 1; }
 .rdr-score { font-family: var(--font-mono, monospace); font-size: .8rem; opacity: .75; white-space: nowrap; }
-.rdr-meta { font-size: .82rem; opacity: .75; margin: .15rem 0 .45rem 0; display: flex; gap: .8rem; }
+.rdr-meta { font-size: .82rem; margin: .15rem 0 .45rem 0; display: flex; gap: .8rem; align-items: center; }
+.rdr-meta > :not(.rdr-other) { opacity: .75; }
 .rdr-source { font-family: var(--font-mono, monospace); }
 .rdr-text { margin: 0; line-height: 1.5; white-space: pre-wrap; }
 .rdr-text mark { background: #ffe58a; color: inherit; padding: 0 .1rem; border-radius: 3px; }
@@ -509,12 +681,14 @@ def build_app(config: AppConfig, service: AppService | None = None) -> gr.Blocks
     """The Gradio app over ``service`` (made from ``config`` and started when not given).
 
     Named API endpoints for gradio_client: ``add_files(files)``, ``search(question, k)``, ``documents()``,
-    ``remove(source)``, ``load_samples()``; each returns JSON. In session-scoped mode each client session
-    has its own library; calls without one (MCP) search the sample documents.
+    ``remove(source)``, ``load_samples()``, and with a compare pair ``compare(question, k)``; each returns
+    JSON. In session-scoped mode each client session has its own library; calls without one (MCP) search the
+    sample documents.
     """
     service = service or AppService(config)
     service.start()
     allowed = ", ".join(sorted(SUPPORTED_EXTENSIONS))
+    comparing = config.compare_spec is not None
 
     def key_of(request: gr.Request | None) -> str | None:
         if not config.session_scoped:
@@ -525,9 +699,17 @@ def build_app(config: AppConfig, service: AppService | None = None) -> gr.Blocks
 
     # --- UI handlers: errors become visible messages, never tracebacks --------------------------
 
-    def on_status() -> tuple[str, gr.Timer]:
-        state, message = service.status()
-        return render_status(state, message, service.describe_scope()), gr.Timer(active=state == "loading")
+    def status_html() -> str:
+        return render_status(*service.status(), service.describe_scope(), service.compare_status())
+
+    def compare_heads() -> tuple[str, str]:
+        main, other = service.pair_names()
+        return render_compare_head("Main pair", main), render_compare_head("Compare pair", other)
+
+    def on_status() -> tuple[Any, ...]:
+        state, _ = service.status()
+        out: tuple[Any, ...] = (status_html(), gr.Timer(active=state == "loading"))
+        return out + compare_heads() if comparing else out
 
     # gr.Progress as a default argument is how Gradio injects the tracker (hence noqa B008); track_tqdm
     # surfaces the library's "Reading files" / "Encoding passages" bars.
@@ -564,6 +746,18 @@ def build_app(config: AppConfig, service: AppService | None = None) -> gr.Blocks
         except RdrSearchError as exc:
             return _notice(str(exc), "error")
         return _notice(EMPTY_LIBRARY) if empty else render_hits(hits, question)
+
+    def on_compare(question: str, k: float, request: gr.Request) -> tuple[str, str]:
+        question = (question or "").strip()
+        if not question:
+            return _notice(TYPE_A_QUESTION), _notice(TYPE_A_QUESTION)
+        try:
+            left, right, empty = service.compare(question, int(k), key_of(request))
+        except RdrSearchError as exc:
+            return _notice(str(exc), "error"), _notice(str(exc), "error")
+        if empty:
+            return _notice(EMPTY_LIBRARY), _notice(EMPTY_LIBRARY)
+        return render_hits(left, question, other_ranks(right)), render_hits(right, question, other_ranks(left))
 
     def on_library(request: gr.Request) -> tuple[list[list[Any]], gr.Dropdown, str]:
         try:
@@ -621,6 +815,20 @@ def build_app(config: AppConfig, service: AppService | None = None) -> gr.Blocks
             raise gr.Error(str(exc)) from exc
         return [_hit_json(h) for h in hits]
 
+    def api_compare(question: str, k: float, request: gr.Request) -> dict[str, Any]:
+        """Both pairs' k closest passages over the same library; each hit also carries other_rank (its rank
+        in the other pair's list, or null)."""
+        try:
+            left, right, _ = service.compare(question or "", int(k or config.default_k), key_of(request))
+        except RdrSearchError as exc:
+            raise gr.Error(str(exc)) from exc
+        main, other = service.pair_names()
+        left_ranks, right_ranks = other_ranks(left), other_ranks(right)
+        return {
+            "left": {"name": main, "hits": [_hit_json(h, right_ranks) for h in left]},
+            "right": {"name": other, "hits": [_hit_json(h, left_ranks) for h in right]},
+        }
+
     def api_documents(request: gr.Request) -> list[dict[str, Any]]:
         """Documents in the library with their pages, passages and date added."""
         try:
@@ -637,9 +845,7 @@ def build_app(config: AppConfig, service: AppService | None = None) -> gr.Blocks
 
     with gr.Blocks(title="rdr-search", analytics_enabled=False) as demo:
         gr.HTML(CSS + HEADER, padding=False, js_on_load=None)
-        status = gr.HTML(
-            render_status(*service.status(), service.describe_scope()), elem_id="model-status", js_on_load=None
-        )
+        status = gr.HTML(status_html(), elem_id="model-status", js_on_load=None)
         timer = gr.Timer(1.0, active=True)
 
         with gr.Tabs(elem_id="rdr-tabs"):
@@ -662,6 +868,36 @@ def build_app(config: AppConfig, service: AppService | None = None) -> gr.Blocks
                     EXAMPLE_QUESTIONS, inputs=[question], label="Example questions (after Load sample documents)"
                 )
                 results = gr.HTML(_notice(TYPE_A_QUESTION), elem_id="results", js_on_load=None)
+
+            if comparing:
+                with gr.Tab("Compare", id="compare", elem_id="tab-compare"):
+                    gr.Markdown(
+                        "The same question, the same passages, two encoder pairs: each column is one pair's "
+                        "ranking, and each card says where the other pair ranks that passage."
+                    )
+                    with gr.Row(equal_height=True, elem_id="compare-row"):
+                        compare_question = gr.Textbox(
+                            label="Question",
+                            placeholder="Ask in plain words (Enter to compare)",
+                            lines=1,
+                            max_lines=1,
+                            scale=5,
+                            elem_id="compare-question",
+                        )
+                        compare_k = gr.Slider(
+                            1, config.max_k, value=config.default_k, step=1, label="Results", scale=2,
+                            elem_id="compare-k",
+                        )  # fmt: skip
+                        compare_button = gr.Button("Compare", variant="primary", elem_id="compare-button", scale=1)
+                    gr.Examples(EXAMPLE_QUESTIONS, inputs=[compare_question], label="Example questions")
+                    left_head, right_head = compare_heads()
+                    with gr.Row(equal_height=False, elem_id="compare-columns"):
+                        with gr.Column(elem_id="compare-left-column", min_width=320):
+                            compare_left_head = gr.HTML(left_head, elem_id="compare-left-head", js_on_load=None)
+                            compare_left = gr.HTML(_notice(TYPE_A_QUESTION), elem_id="compare-left", js_on_load=None)
+                        with gr.Column(elem_id="compare-right-column", min_width=320):
+                            compare_right_head = gr.HTML(right_head, elem_id="compare-right-head", js_on_load=None)
+                            compare_right = gr.HTML(_notice(TYPE_A_QUESTION), elem_id="compare-right", js_on_load=None)
 
             with gr.Tab("Add documents", id="add", elem_id="tab-add"):
                 gr.Markdown(
@@ -722,9 +958,12 @@ def build_app(config: AppConfig, service: AppService | None = None) -> gr.Blocks
 
         library_outputs = [documents_table, remove_choice, library_line]
         private: dict[str, Any] = {"api_visibility": "private"}
+        status_outputs: list[Any] = [status, timer]
+        if comparing:
+            status_outputs += [compare_left_head, compare_right_head]
 
-        timer.tick(on_status, outputs=[status, timer], show_progress="hidden", **private)
-        demo.load(on_status, outputs=[status, timer], show_progress="hidden", **private)
+        timer.tick(on_status, outputs=status_outputs, show_progress="hidden", **private)
+        demo.load(on_status, outputs=status_outputs, show_progress="hidden", **private)
         demo.load(on_library, outputs=library_outputs, show_progress="hidden", **private)
         if config.session_scoped:
             # The state's delete callback frees the library when Gradio drops the session; unload covers tab
@@ -747,6 +986,15 @@ def build_app(config: AppConfig, service: AppService | None = None) -> gr.Blocks
             show_progress="minimal",
             **private,
         )
+        if comparing:
+            gr.on(
+                [compare_question.submit, compare_button.click],
+                on_compare,
+                inputs=[compare_question, compare_k],
+                outputs=[compare_left, compare_right],
+                show_progress="minimal",
+                **private,
+            )
         remove_button.click(on_remove, inputs=[remove_choice], outputs=[remove_message], **private).then(
             on_library, outputs=library_outputs, show_progress="hidden", **private
         )
@@ -769,6 +1017,16 @@ def build_app(config: AppConfig, service: AppService | None = None) -> gr.Blocks
         api_trigger.click(api_documents, outputs=[api_out], api_name="documents")
         api_trigger.click(api_remove, inputs=[api_source], outputs=[api_out], api_name="remove")
         api_trigger.click(api_load_samples, outputs=[api_out], api_name="load_samples")
+        if comparing:
+            api_trigger.click(
+                api_compare,
+                inputs=[api_question, api_k],
+                outputs=[api_out],
+                api_name="compare",
+                api_description="Compare two encoder pairs on the same library: {left, right}, each with the pair's "
+                "name and its k closest passages (as search returns them, plus other_rank: the passage's rank in "
+                "the other list, or null)." + mcp_note,
+            )
 
     demo.queue(default_concurrency_limit=config.concurrency)
     demo.rdr_service = service  # type: ignore[attr-defined]  # tests and app.py reach the service here

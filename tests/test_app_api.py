@@ -55,6 +55,7 @@ def add(c: Client, *paths: Path) -> dict[str, dict]:
 def test_endpoints_are_named(local_app: RunningApp) -> None:
     endpoints = client(local_app).view_api(print_info=False, return_format="dict")["named_endpoints"]
     assert {"/add_files", "/search", "/documents", "/remove", "/load_samples"} <= set(endpoints)
+    assert "/compare" not in endpoints  # only with a compare pair (tests/test_compare.py)
     # Gradio runs one event of a kind at a time unless raised: searches must not wait behind an ingest.
     assert local_app.demo._queue.default_concurrency_limit == local_app.service.config.concurrency > 1
 

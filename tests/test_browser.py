@@ -1,4 +1,5 @@
-"""The web app in a real headless Chromium (Playwright): upload, search, session privacy, no script injection."""
+"""The web app in a real headless Chromium (Playwright): upload, search, compare, session privacy, no script
+injection."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from tests.ui_helpers import RunningApp, running_app, tiny_config
+from tests.ui_helpers import RunningApp, running_app, tiny_config, tiny_spec
 
 pytestmark = pytest.mark.browser
 
@@ -46,6 +47,18 @@ def browser() -> Iterator[object]:
 @pytest.fixture(scope="module")
 def app(tiny_pair: tuple[Path, Path], tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]:
     config = tiny_config(tiny_pair, tmp_path_factory.mktemp("unused"), session_scoped=True)
+    with running_app(config) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def compare_app(
+    tiny_pair: tuple[Path, Path], other_tiny_pair: tuple[Path, Path], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RunningApp]:
+    """Session-scoped like a public deployment, with a second tiny pair for the Compare tab."""
+    config = tiny_config(
+        tiny_pair, tmp_path_factory.mktemp("unused"), session_scoped=True, compare_spec=tiny_spec(other_tiny_pair)
+    )
     with running_app(config) as running:
         yield running
 
@@ -140,4 +153,54 @@ def test_document_markup_is_shown_as_text(browser: object, app: RunningApp, tmp_
     assert '<img src=x onerror="window.__xss=1">' in text
     assert card.locator("img, script").count() == 0
     assert page.evaluate("() => typeof window.__xss") == "undefined"
+    page.context.close()
+
+
+def test_compare_tab_shows_two_rankings(browser: object, compare_app: RunningApp, tmp_path: Path) -> None:
+    files = {
+        "kites.txt": "Kites fly best in a steady wind on an open beach. A longer tail keeps a kite stable.",
+        "gardening.md": "# Gardening\n\nTomatoes need sun, water and a stake to climb as they grow tall.",
+        "harbour.txt": "Ships unload containers at the harbour cranes by night, when the wind drops.",
+    }
+    paths = []
+    for name, text in files.items():
+        path = tmp_path / name
+        path.write_text(text)
+        paths.append(path)
+    page = open_page(browser, compare_app)
+    expect(page.locator("#model-status [data-compare-state=ready]")).to_contain_text("Compare pair")
+    upload(page, *paths)
+
+    page.get_by_role("tab", name="Compare").click()
+    box = page.locator("#compare-question textarea, #compare-question input").first
+    box.fill("How do kites stay stable in the wind?")
+    box.press("Enter")
+    left, right = page.locator("#compare-left"), page.locator("#compare-right")
+    for column in (left, right):
+        expect(column.locator(".rdr-hit")).to_have_count(3)
+        assert column.locator(".rdr-hit").first.get_attribute("data-rank") == "1"
+        assert {column.locator(".rdr-source").nth(i).inner_text() for i in range(3)} == set(files)
+        # k (5) >= passages (3): every card finds its passage in the other column.
+        assert column.locator(".rdr-other").count() == 3
+        expect(column.locator(".rdr-other").first).to_contain_text("in the other ranking")
+        assert column.locator("mark").count() >= 1
+    expect(page.locator("#compare-left-head")).to_contain_text("Main pair")
+    expect(page.locator("#compare-right-head")).to_contain_text("Compare pair")
+    main, other = compare_app.service.pair_names()
+    assert page.locator("#compare-left-head").inner_text() != page.locator("#compare-right-head").inner_text()
+    assert main != other
+    # Side by side: the right column starts to the right of the left one, level with it.
+    lbox, rbox = left.bounding_box(), right.bounding_box()
+    assert lbox and rbox and rbox["x"] >= lbox["x"] + lbox["width"] - 1 and abs(rbox["y"] - lbox["y"]) < 5
+
+    screenshot = tmp_path / "compare.png"
+    page.screenshot(path=str(screenshot), full_page=True)
+    print(f"screenshot: {screenshot}")
+    page.context.close()
+
+
+def test_no_compare_tab_without_a_compare_pair(browser: object, app: RunningApp) -> None:
+    page = open_page(browser, app)
+    expect(page.get_by_role("tab", name="Search")).to_be_visible()
+    assert page.get_by_role("tab", name="Compare").count() == 0
     page.context.close()

@@ -14,7 +14,7 @@ from rdr_search.encoders import EncoderPair, EncoderSpec
 from rdr_search.library import Library
 from tests.crash_worker import CHURN_SETTINGS, churn
 
-KILLS = 24
+KILLS = 20
 
 
 def write_documents(folder: Path, count: int, sentences: int = 12) -> list[Path]:

@@ -27,10 +27,14 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def tiny_spec(pair: tuple[Path, Path]) -> EncoderSpec:
+    """The spec of a tiny test pair (context dir, question dir)."""
+    return EncoderSpec.pair(str(pair[0]), str(pair[1]))
+
+
 def tiny_config(tiny_pair: tuple[Path, Path], library: Path, **overrides: object) -> AppConfig:
-    """An AppConfig for the tiny test pair; ``overrides`` set any other field."""
-    ctx, question = tiny_pair
-    return AppConfig(library_path=library, encoder_spec=EncoderSpec.pair(str(ctx), str(question)), **overrides)
+    """An AppConfig for the tiny test pair; ``overrides`` set any other field (e.g. ``compare_spec``)."""
+    return AppConfig(library_path=library, encoder_spec=tiny_spec(tiny_pair), **overrides)
 
 
 @contextlib.contextmanager
@@ -40,6 +44,8 @@ def running_app(config: AppConfig) -> Iterator[RunningApp]:
     service: AppService = demo.rdr_service  # type: ignore[attr-defined]
     assert service.wait_until_ready(120), "the models did not load within 120 s"
     assert service.status()[0] == "ready", service.status()[1]
+    compare = service.compare_status()
+    assert compare is None or compare[0] == "ready", compare
     _, url, _ = demo.launch(prevent_thread_lock=True, server_port=free_port(), server_name="127.0.0.1", quiet=True)
     try:
         yield RunningApp(url, demo, service)
