@@ -7,6 +7,7 @@ passage cost no encoding even when its document changed or moved.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import sqlite3
@@ -133,6 +134,8 @@ class Store:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._local = threading.local()
+        self._connections: list[sqlite3.Connection] = []
+        self._connections_lock = threading.Lock()
         try:
             self.db.executescript(_SCHEMA)  # idempotent; executescript commits on its own
             with self.transaction() as db:
@@ -156,43 +159,36 @@ class Store:
             connection.execute("PRAGMA synchronous = FULL")
             connection.execute("PRAGMA foreign_keys = ON")
             self._local.connection = connection
+            with self._connections_lock:
+                self._connections.append(connection)
         return connection
 
     def close(self) -> None:
-        connection = getattr(self._local, "connection", None)
-        if connection is not None:
-            connection.close()
-            self._local.connection = None
+        """Close every thread's connection (server threads each opened their own)."""
+        with self._connections_lock:
+            for connection in self._connections:
+                connection.close()
+            self._connections.clear()
+        self._local = threading.local()
 
-    class _Transaction:
-        def __init__(self, db: sqlite3.Connection) -> None:
-            self.db = db
+    @contextlib.contextmanager
+    def _begin(self, statement: str, *, rollback: bool) -> Iterator[sqlite3.Connection]:
+        db = self.db
+        db.execute(statement)
+        try:
+            yield db
+        except BaseException:
+            db.execute("ROLLBACK" if rollback else "COMMIT")
+            raise
+        db.execute("COMMIT")
 
-        def __enter__(self) -> sqlite3.Connection:
-            self.db.execute("BEGIN IMMEDIATE")
-            return self.db
-
-        def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
-            self.db.execute("COMMIT" if exc_type is None else "ROLLBACK")
-
-    def transaction(self) -> Store._Transaction:
+    def transaction(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
         """A write transaction; commits on success, rolls back on any exception."""
-        return Store._Transaction(self.db)
+        return self._begin("BEGIN IMMEDIATE", rollback=True)
 
-    def snapshot(self) -> Store._Snapshot:
+    def snapshot(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
         """A read transaction: every query inside sees one committed state."""
-        return Store._Snapshot(self.db)
-
-    class _Snapshot:
-        def __init__(self, db: sqlite3.Connection) -> None:
-            self.db = db
-
-        def __enter__(self) -> sqlite3.Connection:
-            self.db.execute("BEGIN")
-            return self.db
-
-        def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
-            self.db.execute("COMMIT")
+        return self._begin("BEGIN", rollback=False)
 
     # --- metadata -------------------------------------------------------------------------------
 
