@@ -12,9 +12,12 @@ import pytest
 
 from tests.files import sample_corpus
 
+REPO = Path(__file__).resolve().parents[1]
+
 
 def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "RDR_SEARCH_PRECISION": "fp32"}
+    # The checkout under test comes first, whatever an editable install elsewhere points at.
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "RDR_SEARCH_PRECISION": "fp32", "PYTHONPATH": str(REPO)}
     return subprocess.run(
         [sys.executable, "-m", "rdr_search.cli", *args],
         cwd=cwd,

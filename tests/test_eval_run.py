@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -18,7 +19,8 @@ from rdr_search.library import Library
 from rdr_search.settings import Settings
 
 EXACT = Settings(precision="fp32")
-SQUAD = Path(__file__).resolve().parents[2] / "shared" / "data" / "squad-dev-a"
+REPO = Path(__file__).resolve().parents[1]
+SQUAD = REPO.parent / "shared" / "data" / "squad-dev-a"
 
 
 @pytest.fixture(scope="module")
@@ -94,7 +96,7 @@ def test_eval_command_compares_two_pairs(
             "--compare-ctx-encoder", str(other_tiny_pair[0]), "--compare-question-encoder", str(other_tiny_pair[1]),
             "--work-dir", str(tmp_path / "work"), "--json", str(tmp_path / "out.json"), "--precision", "fp32",
         ],
-        capture_output=True, text=True, timeout=300,
+        capture_output=True, text=True, timeout=300, env={**os.environ, "PYTHONPATH": str(REPO)},
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     table = result.stdout.strip().splitlines()
