@@ -20,8 +20,6 @@ import numpy as np
 INDEX_KINDS = ("auto", "flat", "ivf")
 # Below this many vectors an exact scan is fast enough (and exact); above it "auto" builds IVF.
 AUTO_APPROXIMATE_FROM = 200_000
-# Up to this many queries at once, an exact index is searched with one BLAS matrix product.
-_BLAS_SCAN_MAX_QUERIES = 16
 
 
 @dataclass(frozen=True)
@@ -126,32 +124,12 @@ class VectorIndex:
             return faiss.vector_to_array(self._index.id_map).astype(np.int64)
 
     def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """Scores and ids (n, k), best first; missing slots have id -1."""
+        """Scores and ids (n, k), best first."""
         queries = np.ascontiguousarray(queries, dtype=np.float32)
         with self._lock:
             if len(self) == 0:
                 return np.zeros((len(queries), 0), np.float32), np.zeros((len(queries), 0), np.int64)
-            k = max(1, min(k, len(self)))
-            if self.kind == "flat" and len(queries) <= _BLAS_SCAN_MAX_QUERIES:
-                return self._blas_scan(queries, k)
-            return self._index.search(queries, k)
-
-    def _blas_scan(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """Exact search for a few queries as one matrix product over FAISS's own vector storage (no copy):
-        faiss scans a single query on one thread, BLAS uses every core, which matters at 100k+ vectors."""
-        flat = faiss.downcast_index(self._index.index)
-        stored = faiss.rev_swig_ptr(flat.get_xb(), flat.ntotal * self.dim).reshape(flat.ntotal, self.dim)
-        scores = queries @ stored.T
-        top = (
-            np.argpartition(-scores, k - 1, axis=1)[:, :k]
-            if k < scores.shape[1]
-            else np.tile(np.arange(scores.shape[1]), (len(queries), 1))
-        )
-        top_scores = np.take_along_axis(scores, top, axis=1)
-        order = np.argsort(-top_scores, axis=1, kind="stable")
-        rows = np.take_along_axis(top, order, axis=1)
-        ids = faiss.vector_to_array(self._index.id_map)[rows]
-        return np.take_along_axis(top_scores, order, axis=1), ids.astype(np.int64)
+            return self._index.search(queries, max(1, min(k, len(self))))
 
     def save(self, path: Path, generation: int) -> None:
         """Write the index and, after it, the generation it reflects (both atomically)."""
