@@ -138,7 +138,8 @@ def main() -> None:
     ]
 
     def forward(feed: dict[str, torch.Tensor]) -> None:
-        with torch.inference_mode():
+        # The same arithmetic as the product's path (bf16 autocast by default), without tokenizing or pooling.
+        with torch.inference_mode(), pair.question._autocast():
             pair.question.model(**feed)
 
     for feed in feeds[:3]:
