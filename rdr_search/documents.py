@@ -33,6 +33,7 @@ from rdr_search.errors import DocumentError
 __all__ = [
     "SUPPORTED_EXTENSIONS",
     "Document",
+    "check_file",
     "DocumentReader",
     "file_sha256",
     "read_document",
@@ -110,13 +111,7 @@ def read_document(path: str | Path, source: str | None = None, *, max_bytes: int
     """
     path = Path(path)
     source = source if source is not None else path.name
-    extension = _extension(path, source)
-    kind = _KIND_BY_EXTENSION.get(extension)
-    if kind is None:
-        shown = f"'{extension}'" if extension else "(no extension)"
-        supported = ", ".join(sorted(SUPPORTED_EXTENSIONS))
-        raise DocumentError(f"unsupported file type {shown} (supported: {supported})")
-
+    kind = _kind_of(path, source)
     data = _read_bytes(path, max_bytes)
     if not data:
         raise DocumentError("empty file")
@@ -149,6 +144,33 @@ def read_document(path: str | Path, source: str | None = None, *, max_bytes: int
 
 
 _OUT_OF_MEMORY = "needs too much memory to read; skipped"
+
+
+def check_file(path: str | Path, source: str | None = None, *, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
+    """The cheap checks, before anything is read: a supported type, a file that exists, within the size limit.
+    Raises :class:`DocumentError` with the same reasons :func:`read_document` gives."""
+    path = Path(path)
+    _kind_of(path, source if source is not None else path.name)
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        raise DocumentError("file not found") from None
+    except OSError as exc:
+        raise DocumentError(f"cannot read the file ({exc.strerror or type(exc).__name__})") from None
+    if path.is_dir():
+        raise DocumentError("not a file (it is a folder)")
+    if size > max_bytes:
+        raise DocumentError(f"too large ({_human_size(size)}; the limit is {_human_size(max_bytes)})")
+
+
+def _kind_of(path: Path, source: str) -> str:
+    extension = _extension(path, source)
+    kind = _KIND_BY_EXTENSION.get(extension)
+    if kind is None:
+        shown = f"'{extension}'" if extension else "(no extension)"
+        supported = ", ".join(sorted(SUPPORTED_EXTENSIONS))
+        raise DocumentError(f"unsupported file type {shown} (supported: {supported})")
+    return kind
 
 
 def _extension(path: Path, source: str) -> str:

@@ -13,7 +13,7 @@ from filelock import FileLock, Timeout
 from tqdm.auto import tqdm
 
 from rdr_search.chunking import Chunker
-from rdr_search.documents import SUPPORTED_EXTENSIONS, Document, DocumentReader, file_sha256
+from rdr_search.documents import SUPPORTED_EXTENSIONS, Document, DocumentReader, check_file, file_sha256
 from rdr_search.encoders import EncoderIdentity, EncoderPair, EncoderSpec
 from rdr_search.errors import DocumentError, LibraryError, RdrSearchError
 from rdr_search.index import VectorIndex
@@ -349,22 +349,10 @@ class Library:
 
     def _prepare(self, path: Path, source: str) -> _Prepared | FileOutcome:
         """Everything before encoding: checks, parsing, chunking. Failures become outcomes."""
-        suffix = path.suffix.lower()
-        if suffix not in SUPPORTED_EXTENSIONS:
-            allowed = ", ".join(sorted(SUPPORTED_EXTENSIONS))
-            return FileOutcome(
-                source, "failed", f"unsupported file type '{suffix or path.name}' (supported: {allowed})"
-            )
         try:
-            size = path.stat().st_size
-        except OSError:
-            return FileOutcome(source, "failed", "file not found")
-        if size > self.settings.max_file_bytes:
-            return FileOutcome(
-                source,
-                "failed",
-                f"too large ({size / 1e6:.1f} MB; the limit is {self.settings.max_file_bytes / 1e6:.0f} MB)",
-            )
+            check_file(path, source, max_bytes=self.settings.max_file_bytes)
+        except DocumentError as exc:
+            return FileOutcome(source, "failed", str(exc))
         try:
             digest = file_sha256(path)
         except OSError as exc:
