@@ -256,9 +256,7 @@ def _recall_from_first_hits(first_hits: Sequence[int | None], ks: list[int]) -> 
     return {k: 100.0 * sum(1 for h in first_hits if h is not None and h < k) / n for k in ks}
 
 
-def recall_from_hits(
-    hits_per_question: Sequence[Sequence[bool]], ks: Sequence[int] = DEFAULT_KS
-) -> dict[int, float]:
+def recall_from_hits(hits_per_question: Sequence[Sequence[bool]], ks: Sequence[int] = DEFAULT_KS) -> dict[int, float]:
     """Top-k recall (percent) from DPR-style per-question hit lists (``questions_doc_hits``).
 
     A question counts at k if any of its first k passages has an answer; a k above the number of passages
@@ -285,8 +283,7 @@ def answer_recall(
     """
     if len(answers_per_question) != len(retrieved_texts):
         raise ValueError(
-            f"{len(answers_per_question)} answer lists but {len(retrieved_texts)} retrieved lists;"
-            " they must pair up"
+            f"{len(answers_per_question)} answer lists but {len(retrieved_texts)} retrieved lists; they must pair up"
         )
     ks_sorted = _check_ks(ks)
     if matcher is None:
@@ -447,9 +444,7 @@ def read_questions(path: str | Path, *, csv_quoting: bool = True) -> Iterator[QA
 def _iter_collection(path: Path, strip_quotes: bool) -> Iterator[CollectionPassage]:
     kind, gz = _kind(path)
     if kind not in (".tsv", ".csv", ".txt"):
-        raise EvaluationDataError(
-            f"{path}: expected a tab-separated passage collection (.tsv, like psgs_w100.tsv)"
-        )
+        raise EvaluationDataError(f"{path}: expected a tab-separated passage collection (.tsv, like psgs_w100.tsv)")
     _raise_csv_field_limit()
     with _open_text(path, gz) as f:
         reader = csv.reader(f, delimiter="\t")
@@ -489,9 +484,7 @@ def read_collection(
         yield batch
 
 
-def lookup_passages(
-    path: str | Path, ids: Iterable[str], *, strip_quotes: bool = True
-) -> dict[str, CollectionPassage]:
+def lookup_passages(path: str | Path, ids: Iterable[str], *, strip_quotes: bool = True) -> dict[str, CollectionPassage]:
     """The passages with the given ids, found in one streaming pass (only those are kept in memory).
 
     Ids absent from the collection are absent from the result.

@@ -12,7 +12,7 @@ import numpy as np
 from filelock import FileLock, Timeout
 from tqdm.auto import tqdm
 
-from rdr_search.chunking import Chunker
+from rdr_search.chunking import Chunker, Passage
 from rdr_search.documents import SUPPORTED_EXTENSIONS, Document, DocumentReader, check_file, file_sha256
 from rdr_search.encoders import EncoderIdentity, EncoderPair, EncoderSpec
 from rdr_search.errors import DocumentError, LibraryError, RdrSearchError
@@ -124,7 +124,7 @@ class _Prepared:
     document: Document
     text: str
     page_starts: tuple[int, ...]
-    passages: list
+    passages: list[Passage]
     replaces: DocumentRecord | None
 
 
@@ -399,14 +399,18 @@ class Library:
                 for _, source in files[limit:]
             )
             files = files[:limit]
-        seen: dict[str, str] = {}
+        seen: set[str] = set()
         with self._locked():
             prepared: list[_Prepared] = []
             for path, source in tqdm(files, desc="Reading files", unit="file", disable=not progress or not files):
                 if source in seen:
                     result.outcomes.append(FileOutcome(source, "failed", "the same name appears twice in this batch"))
                     continue
-                outcome = self._prepare(path, source)
+                seen.add(source)
+                try:
+                    outcome = self._prepare(path, source)
+                except RdrSearchError as exc:
+                    outcome = FileOutcome(source, "failed", str(exc))
                 if isinstance(outcome, FileOutcome):
                     result.outcomes.append(outcome)
                     continue
@@ -416,7 +420,6 @@ class Library:
                         FileOutcome(source, "duplicate", f"duplicate of {same.source}; not added twice")
                     )
                     continue
-                seen[source] = outcome.document.content_hash
                 prepared.append(outcome)
             total = sum(len(p.passages) for p in prepared) * len(self._spaces)
             with tqdm(total=total, desc="Encoding passages", unit="passage", disable=not progress or not total) as bar:

@@ -258,9 +258,7 @@ def test_read_questions_real_csv_and_jsonl():
     assert jsonl_qs[0] == csv_qs[0]
     # Same answers in both files (the jsonl keeps some questions' trailing spaces; the csv does not).
     assert [q.answers for q in jsonl_qs] == [q.answers for q in csv_qs]
-    differ = [
-        i for i, (j, c) in enumerate(zip(jsonl_qs, csv_qs, strict=True)) if j.question.strip() != c.question
-    ]
+    differ = [i for i, (j, c) in enumerate(zip(jsonl_qs, csv_qs, strict=True)) if j.question.strip() != c.question]
     # DPR reads the csv with the csv module's default '"' quoting, so the two questions written unquoted but
     # starting with '"' lose those quotes, exactly as in DPR's CsvQASrc ...
     assert differ == [1955, 2948]
@@ -439,12 +437,8 @@ def test_format_markdown_single_report():
 
 def test_format_markdown_side_by_side_like_model_card():
     reports = [
-        RecallReport(
-            "DPR", 8757, {1: 54.27, 5: 71.11, 20: 79.53, 50: 82.72, 100: 85.07}, dataset="TriviaQA Dev"
-        ),
-        RecallReport(
-            "RDR", 8757, {1: 61.84, 5: 75.93, 20: 82.56, 50: 85.35, 100: 87.0}, dataset="TriviaQA Dev"
-        ),
+        RecallReport("DPR", 8757, {1: 54.27, 5: 71.11, 20: 79.53, 50: 82.72, 100: 85.07}, dataset="TriviaQA Dev"),
+        RecallReport("RDR", 8757, {1: 61.84, 5: 75.93, 20: 82.56, 50: 85.35, 100: 87.0}, dataset="TriviaQA Dev"),
         RecallReport("DPR|adv", 3610, {1: 52.474, 20: 81.33}, dataset="NQ Test"),
     ]
     assert format_markdown(reports) == (
