@@ -21,7 +21,7 @@ class Settings:
     """Passage (title, text) pairs are truncated to this many tokens, as in DPR."""
     question_max_length: int = 64
     """Questions are truncated to this many tokens."""
-    batch_size: int = 32
+    batch_size: int = 8
     """Passages per encoder forward pass."""
     max_file_bytes: int = 50 * 1024 * 1024
     """Files larger than this are refused with a per-file message."""
