@@ -579,15 +579,6 @@ class Library:
                 problems.append(f"the saved {name} index file disagrees with the committed passages")
         return CheckReport(documents, passages, len(self._spaces[self._primary].index), problems)
 
-    def describe(self) -> dict[str, object]:
-        """What the library is built with, for status lines."""
-        return {
-            "path": str(self.path),
-            "encoders": self.encoders.describe(),
-            "vector_set": self._primary,
-            **self.stats(),
-        }
-
 
 class _WriteGuard:
     """Serialises writers: threads of this process, then other processes through the folder's file lock."""
