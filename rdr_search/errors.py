@@ -17,3 +17,7 @@ class ModelLoadError(RdrSearchError):
 
 class LibraryError(RdrSearchError):
     """The library on disk cannot be used as asked (mismatched encoders, locked, corrupt)."""
+
+
+class QueryError(RdrSearchError):
+    """A question cannot be searched as given (e.g. too long); the message says why."""

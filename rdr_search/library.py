@@ -15,7 +15,7 @@ from tqdm.auto import tqdm
 from rdr_search.chunking import Chunker, Passage
 from rdr_search.documents import SUPPORTED_EXTENSIONS, Document, DocumentReader, check_file, file_sha256
 from rdr_search.encoders import EncoderIdentity, EncoderPair, EncoderSpec
-from rdr_search.errors import DocumentError, LibraryError, RdrSearchError
+from rdr_search.errors import DocumentError, LibraryError, QueryError, RdrSearchError
 from rdr_search.index import VectorIndex
 from rdr_search.settings import Settings
 from rdr_search.store import DocumentRecord, Store, VectorSetRecord, content_key
@@ -135,18 +135,21 @@ def clean_source(name: str) -> str:
     return "/".join(parts) or "unnamed"
 
 
-def collect_files(paths: Sequence[str | Path], sources: Sequence[str] | None = None) -> list[tuple[Path, str]]:
+def collect_files(
+    paths: Sequence[str | Path], sources: Sequence[str] | None = None, *, expand_folders: bool = True
+) -> list[tuple[Path, str]]:
     """Expand folders (recursively, supported types only) into (path, source name) pairs.
 
     A file given directly is named by its file name (or the matching ``sources`` entry, e.g. an upload's
-    original name); a file found in a folder by its path relative to the folder's parent.
+    original name); a file found in a folder by its path relative to the folder's parent. Without
+    ``expand_folders`` (paths that arrive over the network) a folder stays one entry, which then fails.
     """
     if sources is not None and len(sources) != len(paths):
         raise RdrSearchError("sources must name every path")
     found: list[tuple[Path, str]] = []
     for i, raw in enumerate(paths):
         path = Path(raw).expanduser()
-        if path.is_dir():
+        if expand_folders and path.is_dir():
             base = path.resolve().parent
             for child in sorted(path.rglob("*")):
                 if child.is_file() and child.suffix.lower() in SUPPORTED_EXTENSIONS and not child.name.startswith("."):
@@ -187,7 +190,7 @@ class Library:
     same process run while an add is going and see each document entirely or not at all.
     """
 
-    def __init__(self, path: Path, store: Store, settings: Settings) -> None:
+    def __init__(self, path: Path, store: Store, settings: Settings, reader: DocumentReader | None = None) -> None:
         self.path = path
         self.settings = settings
         self._store = store
@@ -196,7 +199,8 @@ class Library:
         self._chunker = Chunker(settings)
         self._write_lock = threading.Lock()
         self._file_lock = FileLock(str(path / LOCK_NAME), thread_local=False)
-        self._reader: DocumentReader | None = None
+        self._reader: DocumentReader | None = reader
+        self._owns_reader = reader is None
         self._reader_lock = threading.Lock()
         self._closed = False
 
@@ -208,12 +212,15 @@ class Library:
         path: str | Path,
         encoders: EncoderSpec | EncoderPair | None = None,
         settings: Settings | None = None,
+        *,
+        reader: DocumentReader | None = None,
     ) -> Library:
         """Create or reopen the library in ``path``.
 
         ``encoders`` may be a spec (loaded here), an already loaded pair (shared between libraries), or
         None: a new library then uses the RDR pair, an existing one the pair it was built with. A pair
-        whose vectors the library does not hold is refused (see :meth:`attach` to add them).
+        whose vectors the library does not hold is refused (see :meth:`attach` to add them). ``reader``
+        shares one document reader (its worker processes) between libraries; by default each has its own.
         """
         settings = settings or Settings()
         path = Path(path).expanduser()
@@ -228,7 +235,7 @@ class Library:
             record = store.vector_set(pair.identity.key)
             if stored is not None and record is None:
                 raise LibraryError(_mismatch_message(path, store.vector_sets(), pair))
-            library = cls(path, store, settings)
+            library = cls(path, store, settings, reader)
         except BaseException:
             store.close()
             raise
@@ -296,9 +303,9 @@ class Library:
             return
         self._closed = True
         with self._reader_lock:
-            if self._reader is not None:
+            if self._reader is not None and self._owns_reader:
                 self._reader.close()
-                self._reader = None
+            self._reader = None
         self._store.close()
 
     def __enter__(self) -> Library:
@@ -383,14 +390,16 @@ class Library:
         sources: Sequence[str] | None = None,
         *,
         progress: bool = True,
+        expand_folders: bool = True,
     ) -> AddResult:
         """Add files and folders; one outcome per file, a failure never affects the others.
 
         Re-adding an unchanged file costs nothing; a changed file replaces its older version. Each
-        document is committed on its own, so an interruption loses at most the file being added.
+        document is committed on its own, so an interruption loses at most the file being added. Without
+        ``expand_folders`` a folder is refused like any other non-file (for paths that come from a network).
         """
         started = time.perf_counter()
-        files = collect_files(paths, sources)
+        files = collect_files(paths, sources, expand_folders=expand_folders)
         result = AddResult()
         limit = self.settings.max_files_per_batch
         if len(files) > limit:
@@ -516,6 +525,9 @@ class Library:
         space = self._spaces.get(vector_set or self._primary)
         if space is None:
             raise LibraryError(f"Vector set '{vector_set}' is not attached to this library; attach its pair first.")
+        limit = self.settings.max_question_chars
+        if len(question) > limit:  # before any work: the tokenizer would read it all
+            raise QueryError(f"The question is {len(question):,} characters long; the limit is {limit:,}.")
         self.refresh()
         question = question.strip()
         if not question or k < 1 or len(space.index) == 0:

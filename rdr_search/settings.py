@@ -27,6 +27,8 @@ class Settings:
     """Files larger than this are refused with a per-file message."""
     max_files_per_batch: int = 1000
     """Most files one add call accepts."""
+    max_question_chars: int = 2000
+    """Longest question accepted (refused before any work; the encoder reads at most 64 tokens anyway)."""
     parse_timeout_s: float = 60.0
     """Time budget for reading one file; a parser that runs longer is killed."""
     device: str = "auto"

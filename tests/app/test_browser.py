@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from tests.ui_helpers import RunningApp, running_app, tiny_config, tiny_spec
+from tests.app.helpers import RunningApp, running_app, tiny_config, tiny_spec
 
 pytestmark = pytest.mark.browser
 

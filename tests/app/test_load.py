@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from gradio_client import Client, handle_file
 
-from tests.ui_helpers import running_app, tiny_config
+from tests.app.helpers import running_app, tiny_config
 
 SESSIONS = 8
 SEARCHES_PER_SESSION = 25  # 200 in all

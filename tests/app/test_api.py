@@ -9,19 +9,11 @@ from pathlib import Path
 import pytest
 from gradio_client import Client, handle_file
 
+from rdr_search.app.render import EMPTY_LIBRARY, NO_RESULTS, TYPE_A_QUESTION, highlight, render_hits
+from rdr_search.app.service import STILL_LOADING, AppConfig, AppService, ModelsNotReady
+from rdr_search.app.sessions import SessionLimits
 from rdr_search.encoders import EncoderSpec
-from rdr_search.ui import (
-    EMPTY_LIBRARY,
-    NO_RESULTS,
-    STILL_LOADING,
-    TYPE_A_QUESTION,
-    AppConfig,
-    AppService,
-    ModelsNotReady,
-    highlight,
-    render_hits,
-)
-from tests.ui_helpers import RunningApp, running_app, tiny_config
+from tests.app.helpers import RunningApp, running_app, tiny_config
 
 
 def write(folder: Path, name: str, text: str) -> Path:
@@ -137,7 +129,7 @@ def test_sessions_are_private(session_app: RunningApp, tmp_path: Path) -> None:
 
 
 def test_session_libraries_are_deleted(tiny_pair: tuple[Path, Path], tmp_path: Path) -> None:
-    config = tiny_config(tiny_pair, tmp_path / "unused", session_scoped=True, session_ttl_s=60.0)
+    config = tiny_config(tiny_pair, tmp_path / "unused", session_scoped=True, limits=SessionLimits(ttl_s=60.0))
     service = AppService(config)
     service.start()
     try:

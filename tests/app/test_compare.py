@@ -8,21 +8,13 @@ from pathlib import Path
 import pytest
 from gradio_client import Client, handle_file
 
+from rdr_search.app.build import build_app
+from rdr_search.app.render import EMPTY_LIBRARY, other_ranks, render_hits, render_status
+from rdr_search.app.service import NO_COMPARE_PAIR, SAMPLES_KEY, AppService, ModelsNotReady
 from rdr_search.encoders import EncoderSpec
 from rdr_search.errors import ModelLoadError, RdrSearchError
 from rdr_search.library import Hit, Library
-from rdr_search.ui import (
-    EMPTY_LIBRARY,
-    NO_COMPARE_PAIR,
-    SAMPLES_KEY,
-    AppService,
-    ModelsNotReady,
-    build_app,
-    other_ranks,
-    render_hits,
-    render_status,
-)
-from tests.ui_helpers import RunningApp, running_app, tiny_config, tiny_spec
+from tests.app.helpers import RunningApp, running_app, tiny_config, tiny_spec
 
 TOPICS = {
     "orchard.txt": "Apple trees grow in orchards and give red and green apples in autumn.",

@@ -10,8 +10,10 @@ from pathlib import Path
 
 import gradio as gr
 
+from rdr_search.app.build import build_app
+from rdr_search.app.service import AppConfig, AppService
+from rdr_search.app.web import launch_options
 from rdr_search.encoders import EncoderSpec
-from rdr_search.ui import AppConfig, AppService, build_app
 
 
 @dataclass
@@ -46,7 +48,9 @@ def running_app(config: AppConfig) -> Iterator[RunningApp]:
     assert service.status()[0] == "ready", service.status()[1]
     compare = service.compare_status()
     assert compare is None or compare[0] == "ready", compare
-    _, url, _ = demo.launch(prevent_thread_lock=True, server_port=free_port(), server_name="127.0.0.1", quiet=True)
+    _, url, _ = demo.launch(
+        prevent_thread_lock=True, server_port=free_port(), server_name="127.0.0.1", quiet=True, **launch_options(config)
+    )
     try:
         yield RunningApp(url, demo, service)
     finally:

@@ -1,0 +1,172 @@
+"""The web app's command line: options (each also read from RDR_SEARCH_<NAME>), then build and launch."""
+
+from __future__ import annotations
+
+import argparse
+import atexit
+import logging
+import os
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from rdr_search.app.build import build_app
+from rdr_search.app.service import AppConfig
+from rdr_search.app.sessions import SessionLimits
+from rdr_search.app.web import launch_options
+from rdr_search.encoders import DEFAULT_PRESET, PRECISIONS, PRESETS, EncoderSpec
+from rdr_search.errors import ModelLoadError
+from rdr_search.settings import Settings
+
+DEFAULT_LIBRARY = "data/library"
+DEFAULT_PORT = 7860
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    return os.environ.get(f"RDR_SEARCH_{name}", default)
+
+
+def _env_flag(name: str) -> bool:
+    return (_env(name) or "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """Command-line options; each defaults to its RDR_SEARCH_* environment variable."""
+    parser = argparse.ArgumentParser(description="rdr-search web app: semantic search over your own documents.")
+    parser.add_argument(
+        "--host",
+        default=_env("HOST"),
+        help="Interface to listen on (default: $GRADIO_SERVER_NAME when set, else 127.0.0.1).",
+    )
+    parser.add_argument("--port", type=int, default=_env("PORT"), help=f"Port (default {DEFAULT_PORT}).")
+    parser.add_argument("--library", default=_env("LIBRARY", DEFAULT_LIBRARY), help="Library folder (local mode).")
+    parser.add_argument(
+        "--preset",
+        default=_env("PRESET"),
+        choices=sorted(PRESETS),
+        help=f"Encoder pair (default {DEFAULT_PRESET}, or what an existing library was built with).",
+    )
+    parser.add_argument("--ctx-encoder", default=_env("CTX_ENCODER"), help="Context encoder: hub id or folder.")
+    parser.add_argument(
+        "--question-encoder", default=_env("QUESTION_ENCODER"), help="Question encoder: hub id or folder."
+    )
+    parser.add_argument(
+        "--sentence-encoder",
+        default=_env("SENTENCE_ENCODER"),
+        help="One local sentence-transformers folder for questions and passages.",
+    )
+    compare = parser.add_argument_group(
+        "compare pair", "A second encoder pair for the Compare tab (same passages, its own vectors and index)."
+    )
+    compare.add_argument(
+        "--compare-preset", default=_env("COMPARE_PRESET"), choices=sorted(PRESETS), help="Compare pair preset."
+    )
+    compare.add_argument(
+        "--compare-ctx-encoder", default=_env("COMPARE_CTX_ENCODER"), help="Compare context encoder: hub id or folder."
+    )
+    compare.add_argument(
+        "--compare-question-encoder",
+        default=_env("COMPARE_QUESTION_ENCODER"),
+        help="Compare question encoder: hub id or folder.",
+    )
+    compare.add_argument(
+        "--compare-sentence-encoder",
+        default=_env("COMPARE_SENTENCE_ENCODER"),
+        help="One local sentence-transformers folder as the compare pair.",
+    )
+    parser.add_argument(
+        "--model-dir",
+        default=_env("MODEL_DIR"),
+        help="Folder holding downloaded checkpoints named like the hub repos (offline use).",
+    )
+    parser.add_argument("--device", default=_env("DEVICE", "auto"), help="auto, cpu, cuda or cuda:N.")
+    parser.add_argument(
+        "--precision",
+        default=_env("PRECISION", "auto"),
+        choices=PRECISIONS,
+        help="auto (the fastest path proven accurate), fp32 (exact), bf16 or int8 (CPU).",
+    )
+    parser.add_argument(
+        "--session-scoped",
+        action="store_true",
+        default=_env_flag("SESSION_SCOPED") or bool(os.environ.get("SPACE_ID")),
+        help="A private temporary library per browser session (automatic on Spaces).",
+    )
+    parser.add_argument(
+        "--max-sessions",
+        type=int,
+        default=_env("MAX_SESSIONS", str(SessionLimits.max_sessions)),
+        help="Session-scoped mode: most private libraries alive at once (least recently used idle ones go first).",
+    )
+    parser.add_argument(
+        "--mcp",
+        action="store_true",
+        default=_env_flag("MCP"),
+        help="Also serve the API as MCP tools (needs gradio[mcp]).",
+    )
+    return parser.parse_args(argv)
+
+
+def config_from_args(args: argparse.Namespace) -> AppConfig:
+    """The app's configuration; raises ModelLoadError for contradictory encoder options."""
+    spec = EncoderSpec.from_options(
+        args.preset, args.ctx_encoder, args.question_encoder, args.sentence_encoder, args.model_dir
+    )
+    compare_options = (
+        args.compare_preset,
+        args.compare_ctx_encoder,
+        args.compare_question_encoder,
+        args.compare_sentence_encoder,
+    )
+    compare_spec = None
+    if any(compare_options):  # --model-dir alone must not conjure a compare pair
+        try:
+            compare_spec = EncoderSpec.from_options(*compare_options, args.model_dir)
+        except ModelLoadError as exc:
+            message = str(exc).replace("--", "--compare-")  # name the options the user gave
+            raise ModelLoadError(f"Compare pair: {message}") from exc
+    return AppConfig(
+        library_path=Path(args.library).expanduser(),
+        encoder_spec=spec,
+        compare_spec=compare_spec,
+        settings=Settings(device=args.device, precision=args.precision),
+        session_scoped=bool(args.session_scoped),
+        limits=SessionLimits(max_sessions=max(1, int(args.max_sessions))),
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Parse options and serve the app until interrupted."""
+    args = parse_args(argv)
+    # Our messages (a model that failed to load, a sweep of old session folders) reach the terminal once each.
+    logging.basicConfig(level=logging.INFO, format="rdr-search: %(message)s")
+    for noisy in ("httpx", "httpcore", "urllib3"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    try:
+        config = config_from_args(args)
+    except ModelLoadError as exc:
+        sys.exit(f"rdr-search: {exc}")
+    mcp = bool(args.mcp)
+    if mcp:
+        try:
+            import mcp as _mcp  # noqa: F401  # the extra gradio[mcp] pulls in
+        except ImportError:
+            print(
+                "rdr-search: --mcp needs the MCP extra: pip install 'gradio[mcp]'. Starting without MCP.",
+                file=sys.stderr,
+            )
+            mcp = False
+    demo = build_app(config)
+    # SIGTERM (a container or Space stopping) ends the server like Ctrl-C, so the exit hooks delete session
+    # folders; a SIGKILL leaves them to the sweep at the next start.
+    signal.signal(signal.SIGTERM, _interrupt)
+    atexit.register(demo.rdr_service.close)  # type: ignore[attr-defined]
+    # Spaces sets GRADIO_SERVER_NAME; otherwise stay on localhost unless asked.
+    host = args.host or os.environ.get("GRADIO_SERVER_NAME") or "127.0.0.1"
+    port = args.port or int(os.environ.get("GRADIO_SERVER_PORT", DEFAULT_PORT))
+    demo.launch(server_name=host, server_port=int(port), mcp_server=mcp, **launch_options(config))
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt

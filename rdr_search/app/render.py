@@ -1,0 +1,214 @@
+"""All HTML the app shows: result cards, banners, notices, tables' rows. Everything from documents is escaped here.
+
+No other module of the app builds HTML; the service returns data and the tabs hand it to these functions.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from rdr_search.library import AddResult, Hit, LibraryDocument
+
+EMPTY_LIBRARY = "The library is empty — add documents"
+NO_RESULTS = "No results"
+TYPE_A_QUESTION = "Type a question"
+
+OUTCOME_HEADERS = ["File", "Status", "Passages", "Pages", "Message"]
+DOCUMENT_HEADERS = ["Document", "Title", "Type", "Pages", "Passages", "Size", "Added"]
+
+# Words too common to be worth highlighting; words shorter than MIN_HIGHLIGHT_CHARS are skipped as well.
+_STOPWORDS_TEXT = """
+    a about above after again against all am an and any are as at be because been before being below between both
+    but by can could did do does doing down during each few for from further had has have having he her here hers him
+    his how i if in into is it its itself just me more most my no nor not now of off on once only or other our ours
+    out over own same she should so some such than that the their theirs them then there these they this those
+    through to too under until up very was we were what when where which while who whom why will with would you your
+    yours"""
+STOPWORDS = frozenset(_STOPWORDS_TEXT.split())
+MIN_HIGHLIGHT_CHARS = 3
+
+
+def question_terms(question: str) -> list[str]:
+    """Lower-cased words of the question worth highlighting: no stopwords, no very short words."""
+    words = re.findall(r"\w+", question.lower())
+    return sorted({w for w in words if len(w) >= MIN_HIGHLIGHT_CHARS and w not in STOPWORDS}, key=len, reverse=True)
+
+
+def highlight(text: str, question: str) -> str:
+    """``text`` HTML-escaped, with the question's words wrapped in <mark> (case-insensitive, whole words).
+
+    Matches are found on the raw text and each piece is escaped on its own, so a mark can never land inside
+    an entity such as ``&amp;`` (which a regex over already-escaped text could do for the word "amp").
+    """
+    terms = question_terms(question)
+    if not terms:
+        return _escape(text)
+    # Plural and singular both match: "kites" marks "kite" and "kites".
+    stems = {t[:-1] if t.endswith("s") and not t.endswith("ss") and len(t) > MIN_HIGHLIGHT_CHARS else t for t in terms}
+    alternatives = "|".join(re.escape(t) for t in sorted(stems, key=len, reverse=True))
+    pattern = re.compile(r"\b(?:" + alternatives + r")(?:s|es)?\b", re.IGNORECASE)
+    out: list[str] = []
+    last = 0
+    for match in pattern.finditer(text):
+        out.append(_escape(text[last : match.start()]))
+        out.append(f"<mark>{_escape(match.group(0))}</mark>")
+        last = match.end()
+    out.append(_escape(text[last:]))
+    return "".join(out)
+
+
+def _escape(text: str) -> str:
+    # "$" too, so no client-side template syntax can ever be formed from document text.
+    return html.escape(text, quote=True).replace("$", "&#36;")
+
+
+def notice(message: str, kind: str = "info") -> str:
+    return f'<div class="rdr-empty rdr-{kind}" data-state="{kind}">{_escape(message)}</div>'
+
+
+def render_hits(hits: Sequence[Hit], question: str, other: Mapping[int, int] | None = None) -> str:
+    """Result cards: rank, score, title, source, page and the passage with the question's words marked.
+
+    ``other`` (compare view) maps passage ids to their rank in the other ranking; each card then says where
+    its passage stands there ("#3 in the other ranking" or "not in the other top-k").
+    """
+    if not question.strip():
+        return notice(TYPE_A_QUESTION)
+    if not hits:
+        return notice(NO_RESULTS)
+    sources = len({h.source for h in hits})
+    cards = [
+        f'<div class="rdr-summary">{len(hits)} passage{"s" if len(hits) != 1 else ""} from {sources} '
+        f"document{'s' if sources != 1 else ''} · score = DPR inner product (higher is closer)</div>"
+    ]
+    for hit in hits:
+        page = f'<span class="rdr-page">{_escape(hit.pages)}</span>' if hit.pages else ""
+        cards.append(
+            f'<article class="rdr-hit" data-rank="{hit.rank}" data-source="{_escape(hit.source)}">'
+            '<div class="rdr-hit-head">'
+            f'<span class="rdr-rank">#{hit.rank}</span>'
+            f'<span class="rdr-title">{_escape(hit.title)}</span>'
+            f'<span class="rdr-score" title="DPR inner product">score {hit.score:.2f}</span>'
+            "</div>"
+            f'<div class="rdr-meta"><span class="rdr-source">{_escape(hit.source)}</span>{page}'
+            f"{_other_rank(hit, other)}</div>"
+            f'<p class="rdr-text">{highlight(hit.text, question)}</p>'
+            "</article>"
+        )
+    return "".join(cards)
+
+
+def _other_rank(hit: Hit, other: Mapping[int, int] | None) -> str:
+    if other is None:
+        return ""
+    rank = other.get(hit.passage_id)
+    if rank is None:
+        return '<span class="rdr-other rdr-other-missing" data-other-rank="">not in the other top-k</span>'
+    if rank == hit.rank:
+        kind, arrow = "same", "="
+    elif rank > hit.rank:
+        kind, arrow = "lower", "↓"
+    else:
+        kind, arrow = "higher", "↑"
+    title = f"The other pair ranks this passage #{rank}"
+    return (
+        f'<span class="rdr-other rdr-other-{kind}" data-other-rank="{rank}" title="{title}">'
+        f"{arrow} #{rank} in the other ranking</span>"
+    )
+
+
+def other_ranks(hits: Sequence[Hit]) -> dict[int, int]:
+    """Passage id -> rank in ``hits`` (to mark each card with its rank in the other column)."""
+    return {h.passage_id: h.rank for h in hits}
+
+
+def render_compare_head(side: str, description: str) -> str:
+    """A compare column's heading: which side and the pair's name/description (escaped)."""
+    name, _, rest = description.partition(": ")
+    detail = f'<div class="rdr-compare-detail">{_escape(rest)}</div>' if rest else ""
+    return (
+        f'<div class="rdr-compare-head"><span class="rdr-compare-side">{_escape(side)}</span>'
+        f'<span class="rdr-compare-name">{_escape(name)}</span>{detail}</div>'
+    )
+
+
+def render_status(state: str, message: str, scope: str, compare: tuple[str, str] | None = None) -> str:
+    """The model banner: loading / ready / failed (the failure message names the fix).
+
+    ``compare`` is the compare pair's (state, message): once ready it is named below the main pair, and a
+    failure of its own gets its own line while the banner stays "ready" for the main search.
+    """
+    if state == "loading":
+        body = (
+            f"<strong>{_escape(message)}</strong> The page works meanwhile; searching and indexing start when "
+            "they are ready."
+        )
+    elif state == "failed":
+        body = f"<strong>The models could not be loaded.</strong><div class='rdr-banner-msg'>{_escape(message)}</div>"
+    else:
+        body = f"<strong>Models ready.</strong> {_escape(message)}"
+        if compare is not None and compare[0] == "ready":
+            body += (
+                f"<div class='rdr-banner-compare' data-compare-state='ready'>Compare pair: {_escape(compare[1])}</div>"
+            )
+        elif compare is not None:
+            body += (
+                "<div class='rdr-banner-compare rdr-banner-compare-failed' data-compare-state='failed'>"
+                "<strong>The compare pair could not be loaded</strong> (search works; the Compare tab does not)."
+                f"<div class='rdr-banner-msg'>{_escape(compare[1])}</div></div>"
+            )
+        body += f"<span class='rdr-scope'>{_escape(scope)}</span>"
+    return f'<div class="rdr-banner rdr-banner-{state}" data-state="{state}">{body}</div>'
+
+
+def outcome_rows(result: AddResult) -> list[list[Any]]:
+    return [[o.source, o.status, o.passages or "", o.pages or "", o.message] for o in result.outcomes]
+
+
+def document_rows(documents: Sequence[LibraryDocument]) -> list[list[Any]]:
+    return [[d.source, d.title, d.kind, d.pages, d.passages, _size(d.size_bytes), _when(d.added_at)] for d in documents]
+
+
+def _size(size: int) -> str:
+    return f"{size / 1024:.1f} KB" if size < 1024 * 1024 else f"{size / 1024 / 1024:.1f} MB"
+
+
+def _when(stamp: str) -> str:
+    try:
+        return datetime.fromisoformat(stamp).astimezone().strftime("%Y-%m-%d %H:%M")
+    except ValueError:
+        return stamp
+
+
+def add_summary(result: AddResult, *, samples: bool = False) -> str:
+    if not result.outcomes:
+        return ""
+    ok = sum(1 for o in result.outcomes if o.ok)
+    failed = result.count("failed")
+    what = "Sample documents" if samples else "Files"
+    tail = " Go to the Search tab to ask a question." if ok else ""
+    text = f"{what}: {result.summary()}.{tail}"
+    return notice(text, "error" if failed and not ok else "info")
+
+
+STYLE = "<style>\n" + (Path(__file__).parent / "static" / "style.css").read_text(encoding="utf-8") + "</style>"
+
+HEADER = """
+<div id="rdr-header">
+<h1>rdr-search</h1>
+<p>Semantic search over your own documents with the RDR retriever (DPR distilled from its reader).
+Add documents, then ask a question in plain words: passages are ranked by meaning, not by keywords.</p>
+</div>
+"""
+
+EXAMPLE_QUESTIONS = [
+    "How do honeybees tell each other where flowers are?",
+    "Who invented the lens used in lighthouses?",
+    "What water temperature is best for green tea?",
+    "Why was 1816 called the year without a summer?",
+]
