@@ -25,7 +25,7 @@ import torch
 from benchmarks._common import build_dpr_pair, load_squad, machine_line
 from rdr_search.chunking import Chunker
 from rdr_search.encoders import EncoderPair, EncoderSpec
-from rdr_search.index import VectorIndex
+from rdr_search.index import FaissIndex
 from rdr_search.library import Library
 from rdr_search.settings import Settings
 from rdr_search.store import Store
@@ -105,8 +105,8 @@ def main() -> None:
             (Chunker, "split", "chunk"),
             (EncoderPair, "encode_passages", "encode"),
             (Store, "commit_document", "store commit"),
-            (VectorIndex, "replace", "index update"),
-            (VectorIndex, "save", "index save"),
+            (FaissIndex, "replace", "index update"),
+            (FaissIndex, "save", "index save"),
         ]
         for owner, attribute, name in patches:
             setattr(owner, attribute, _timed(totals, name, getattr(owner, attribute)))

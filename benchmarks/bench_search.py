@@ -1,4 +1,4 @@
-"""Query latency, memory and recall@10 of ``rdr_search.index.VectorIndex`` at 10k, 100k and 1M vectors.
+"""Query latency, memory and recall@10 of ``rdr_search.index.FaissIndex`` at 10k, 100k and 1M vectors.
 
 Vectors (stand-in, Decision 15): a Gaussian fitted to all-MiniLM-L6-v2 outputs over squad-dev-a (passages and
 questions fitted separately), lifted to 768-d by a random orthogonal map; not iid random vectors, which make
@@ -25,7 +25,7 @@ import torch
 from benchmarks._common import MINILM_DIR, build_dpr_pair, load_squad, machine_line
 from rdr_search.encoders import EncoderPair, EncoderSpec
 from rdr_search.evaluation import dpr_normalize_question
-from rdr_search.index import VectorIndex
+from rdr_search.index import FaissIndex
 from rdr_search.settings import Settings
 
 DIM = 768
@@ -88,7 +88,7 @@ def bandwidth(matrix: np.ndarray, rounds: int = 5) -> float:
     return matrix.nbytes / best
 
 
-def index_bytes(index: VectorIndex) -> int:
+def index_bytes(index: FaissIndex) -> int:
     """Memory the index holds: vectors (or codes) plus ids, read from its serialised form (flat: computed)."""
     if index.kind == "flat":
         return len(index) * (DIM * 4 + 16)
@@ -166,7 +166,7 @@ def main() -> None:
         query_vecs = iter(sampler.draw("q", len(questions)))
 
         started = time.perf_counter()
-        exact = VectorIndex.build(DIM, [(ids, matrix)], kind="flat", total=n)
+        exact = FaissIndex.build(DIM, [(ids, matrix)], kind="flat", total=n)
         built = time.perf_counter() - started
         _, truth = exact.search(queries, K)
         timed = queries[: max(20, args.queries // (10 if n >= 1_000_000 else 1))]
@@ -181,7 +181,7 @@ def main() -> None:
         gc.collect()
         if n >= 100_000:
             started = time.perf_counter()
-            approx = VectorIndex.build(DIM, [(ids, matrix)], kind="ivf", total=n)
+            approx = FaissIndex.build(DIM, [(ids, matrix)], kind="ivf", total=n)
             built = time.perf_counter() - started
             ivf = faiss.extract_index_ivf(approx._index)
             default_nprobe = ivf.nprobe

@@ -24,7 +24,7 @@ from rdr_search.evaluation import (
     lookup_passages,
     read_collection,
 )
-from rdr_search.index import VectorIndex, write_atomically
+from rdr_search.index import FaissIndex, VectorIndex, write_atomically
 from rdr_search.library import Library
 
 
@@ -43,7 +43,7 @@ def encode_collection(
             old.unlink()
     write_atomically(manifest, json.dumps(expected).encode())
     ids: list[str] = []
-    index = VectorIndex(pair.dim, "flat")
+    index = FaissIndex(pair.dim)
     with tqdm(desc="Encoding collection", unit="passage") as bar:
         for number, batch in enumerate(read_collection(collection, batch_size=shard_size)):
             shard = folder / f"shard-{number:05d}.npz"

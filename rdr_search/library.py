@@ -6,6 +6,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +17,7 @@ from rdr_search.chunking import Chunker, Passage
 from rdr_search.documents import SUPPORTED_EXTENSIONS, Document, DocumentReader, check_file, file_sha256
 from rdr_search.encoders import EncoderIdentity, EncoderPair, EncoderSpec
 from rdr_search.errors import DocumentError, LibraryError, QueryError, RdrSearchError
-from rdr_search.index import VectorIndex
+from rdr_search.index import IndexFiles, VectorIndex, index_backend
 from rdr_search.settings import Settings
 from rdr_search.store import DocumentRecord, Store, VectorSetRecord, content_key
 
@@ -316,28 +317,20 @@ class Library:
 
     # --- index ----------------------------------------------------------------------------------
 
-    def _index_path(self, record: VectorSetRecord) -> Path:
-        return self.path / f"index-{record.key}.faiss"
+    @cached_property
+    def _index_files(self) -> IndexFiles:
+        return IndexFiles(self.path, index_backend(), self._file_lock)
 
     def _open_index(self, record: VectorSetRecord, dim: int) -> tuple[VectorIndex, int]:
         """Load the saved index if it reflects the committed store, else rebuild it from stored vectors."""
         with self._store.snapshot() as db:
             generation = self._store.generation(db)
-            loaded = VectorIndex.load(self._index_path(record))
-            if loaded is not None and loaded[1].generation == generation:
-                return loaded[0], generation
-            _, passages = self._store.counts()
-            index = VectorIndex.build(dim, self._store.iter_vectors(record.id, db), kind="auto", total=passages)
-        self._save_index(record, index, generation)
+            vectors = self._store.iter_vectors(record.id, db)
+            index = self._index_files.open(record.key, dim, generation, vectors, lambda: self._store.counts()[1])
         return index, generation
 
     def _save_index(self, record: VectorSetRecord, index: VectorIndex, generation: int) -> None:
-        # Only a writer may replace the file; a reader that rebuilt in memory just uses its copy.
-        try:
-            with self._file_lock.acquire(timeout=0):  # re-entrant when this library is the writer
-                index.save(self._index_path(record), generation)
-        except (Timeout, OSError):
-            pass
+        self._index_files.save(record.key, index, generation)
 
     def _reload_stale_indexes(self) -> None:
         generation = self._store.generation()
@@ -586,8 +579,8 @@ class Library:
                 problems.append(f"{len(index_ids - row_ids)} vectors indexed for {name} have no passage row")
             if row_ids - index_ids:
                 problems.append(f"{len(row_ids - index_ids)} passages are missing from the {name} index")
-            saved = VectorIndex.load(self._index_path(space.record))
-            if saved is not None and saved[1].generation == generation and set(saved[0].ids().tolist()) != row_ids:
+            saved = self._index_files.load_current(space.record.key, generation)
+            if saved is not None and set(saved.ids().tolist()) != row_ids:
                 problems.append(f"the saved {name} index file disagrees with the committed passages")
         return CheckReport(documents, passages, len(self._spaces[self._primary].index), problems)
 

@@ -8,124 +8,42 @@ passage cost no encoding even when its document changed or moved.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from rdr_search.chunking import Passage
 from rdr_search.errors import LibraryError
-
-SCHEMA_VERSION = 1
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS documents (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    source TEXT NOT NULL UNIQUE,
-    title TEXT NOT NULL,
-    kind TEXT NOT NULL,
-    content_hash TEXT NOT NULL,
-    size_bytes INTEGER NOT NULL,
-    pages INTEGER NOT NULL,
-    added_at TEXT NOT NULL,
-    text TEXT NOT NULL,
-    page_starts TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS documents_by_hash ON documents (content_hash);
-CREATE TABLE IF NOT EXISTS passages (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    document_id INTEGER NOT NULL REFERENCES documents (id) ON DELETE CASCADE,
-    ordinal INTEGER NOT NULL,
-    title TEXT NOT NULL,
-    text TEXT NOT NULL,
-    page_start INTEGER NOT NULL,
-    page_end INTEGER NOT NULL,
-    char_start INTEGER NOT NULL,
-    char_end INTEGER NOT NULL,
-    content_key TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS passages_by_document ON passages (document_id);
-CREATE INDEX IF NOT EXISTS passages_by_key ON passages (content_key);
-CREATE TABLE IF NOT EXISTS vector_sets (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    key TEXT NOT NULL UNIQUE,
-    identity TEXT NOT NULL,
-    name TEXT NOT NULL,
-    kind TEXT NOT NULL,
-    ctx_encoder TEXT NOT NULL,
-    question_encoder TEXT NOT NULL,
-    created_at TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS vectors (
-    set_id INTEGER NOT NULL REFERENCES vector_sets (id) ON DELETE CASCADE,
-    content_key TEXT NOT NULL,
-    vector BLOB NOT NULL,
-    PRIMARY KEY (set_id, content_key)
-) WITHOUT ROWID;
-"""
-
-
-def content_key(title: str, text: str) -> str:
-    """What an encoder sees of a passage, hashed: equal keys mean equal vectors for one encoder."""
-    return hashlib.sha256(f"{title}\x00{text}".encode()).hexdigest()[:32]
+from rdr_search.store.records import DocumentRecord, PassageRecord, VectorSetRecord, content_key
+from rdr_search.store.schema import SCHEMA, check_version
 
 
 def now_iso() -> str:
+    """The current UTC time to the second, as stored in ``added_at`` and ``created_at``."""
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-@dataclass(frozen=True)
-class DocumentRecord:
-    """A document as stored in the library."""
-
-    id: int
-    source: str
-    title: str
-    kind: str
-    content_hash: str
-    size_bytes: int
-    pages: int
-    added_at: str
-    passages: int
+# Values per query: under SQLite's oldest default limit of 999 parameters even when a query names them twice.
+_CHUNK = 500
 
 
-@dataclass(frozen=True)
-class PassageRecord:
-    """A stored passage with its document's name, ready to show as a hit."""
-
-    id: int
-    document_id: int
-    source: str
-    document_title: str
-    document_pages: int
-    document_kind: str
-    ordinal: int
-    text: str
-    page_start: int
-    page_end: int
-    char_start: int
-    char_end: int
-
-
-@dataclass(frozen=True)
-class VectorSetRecord:
-    """One encoder identity's vectors in this library."""
-
-    id: int
-    key: str
-    identity: str
-    name: str
-    kind: str
-    ctx_encoder: str
-    question_encoder: str
-    created_at: str
+def _in_chunks(
+    db: sqlite3.Connection, sql: str, values: Sequence[object], before: tuple[object, ...] = ()
+) -> list[Any]:
+    """Run ``sql`` once per chunk of ``values``, each ``{marks}`` in it standing for the chunk's placeholders
+    (parameters: ``before``, then the chunk once per ``{marks}``); returns the rows of all runs."""
+    rows: list[Any] = []
+    for start in range(0, len(values), _CHUNK):
+        chunk = tuple(values[start : start + _CHUNK])
+        query = sql.format(marks=",".join("?" * len(chunk)))
+        rows.extend(db.execute(query, (*before, *chunk * sql.count("{marks}"))))
+    return rows
 
 
 class Store:
@@ -137,16 +55,9 @@ class Store:
         self._connections: list[sqlite3.Connection] = []
         self._connections_lock = threading.Lock()
         try:
-            self.db.executescript(_SCHEMA)  # idempotent; executescript commits on its own
+            self.db.executescript(SCHEMA)  # idempotent; executescript commits on its own
             with self.transaction() as db:
-                version = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-                if version is None:
-                    db.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
-                    db.execute("INSERT INTO meta VALUES ('generation', '0')")
-                elif int(version[0]) != SCHEMA_VERSION:
-                    raise LibraryError(
-                        f"{path} uses store schema {version[0]}; this version of rdr-search reads {SCHEMA_VERSION}."
-                    )
+                check_version(db, path)
         except sqlite3.DatabaseError as exc:
             raise LibraryError(f"{path} is not a readable rdr-search library database: {exc}") from exc
 
@@ -233,17 +144,13 @@ class Store:
 
     def known_vectors(self, set_id: int, keys: Sequence[str]) -> dict[str, np.ndarray]:
         """Vectors already stored for these passage contents (the encode-once cache)."""
-        found: dict[str, np.ndarray] = {}
-        unique = list(dict.fromkeys(keys))
-        for start in range(0, len(unique), 500):
-            chunk = unique[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            for key, blob in self.db.execute(
-                f"SELECT content_key, vector FROM vectors WHERE set_id = ? AND content_key IN ({marks})",
-                (set_id, *chunk),
-            ):
-                found[key] = np.frombuffer(blob, dtype=np.float32)
-        return found
+        rows = _in_chunks(
+            self.db,
+            "SELECT content_key, vector FROM vectors WHERE set_id = ? AND content_key IN ({marks})",
+            list(dict.fromkeys(keys)),
+            before=(set_id,),
+        )
+        return {key: np.frombuffer(blob, dtype=np.float32) for key, blob in rows}
 
     def iter_vectors(
         self, set_id: int, db: sqlite3.Connection | None = None, batch: int = 20_000
@@ -271,10 +178,14 @@ class Store:
 
     def add_vectors(self, set_id: int, vectors: dict[str, np.ndarray]) -> None:
         with self.transaction() as db:
-            db.executemany(
-                "INSERT OR IGNORE INTO vectors VALUES (?, ?, ?)",
-                [(set_id, key, np.asarray(v, dtype=np.float32).tobytes()) for key, v in vectors.items()],
-            )
+            self._insert_vectors(db, set_id, vectors)
+
+    @staticmethod
+    def _insert_vectors(db: sqlite3.Connection, set_id: int, vectors: dict[str, np.ndarray]) -> None:
+        db.executemany(
+            "INSERT OR IGNORE INTO vectors VALUES (?, ?, ?)",
+            [(set_id, key, np.asarray(v, dtype=np.float32).tobytes()) for key, v in vectors.items()],
+        )
 
     # --- documents ------------------------------------------------------------------------------
 
@@ -342,10 +253,7 @@ class Store:
                 )
                 ids.append(int(cursor.lastrowid or 0))
             for set_id, vectors in new_vectors.items():
-                db.executemany(
-                    "INSERT OR IGNORE INTO vectors VALUES (?, ?, ?)",
-                    [(set_id, key, np.asarray(v, dtype=np.float32).tobytes()) for key, v in vectors.items()],
-                )
+                self._insert_vectors(db, set_id, vectors)
             self._drop_unused_vectors(db, old_keys)
             self._bump_generation(db)
         return document_id, ids
@@ -367,29 +275,22 @@ class Store:
     @staticmethod
     def _drop_unused_vectors(db: sqlite3.Connection, keys: Sequence[str]) -> None:
         """Vectors of these contents that no passage uses any more (removed documents keep nothing)."""
-        for start in range(0, len(keys), 500):
-            chunk = keys[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            db.execute(
-                f"DELETE FROM vectors WHERE content_key IN ({marks}) AND content_key NOT IN"
-                f" (SELECT content_key FROM passages WHERE content_key IN ({marks}))",
-                (*chunk, *chunk),
-            )
+        _in_chunks(
+            db,
+            "DELETE FROM vectors WHERE content_key IN ({marks}) AND content_key NOT IN"
+            " (SELECT content_key FROM passages WHERE content_key IN ({marks}))",
+            keys,
+        )
 
     def passages_by_ids(self, ids: Sequence[int], db: sqlite3.Connection | None = None) -> dict[int, PassageRecord]:
-        found: dict[int, PassageRecord] = {}
-        ids = [int(i) for i in ids]
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            for row in (db or self.db).execute(
-                "SELECT p.id, p.document_id, d.source, d.title, d.pages, d.kind, p.ordinal, p.text, p.page_start,"
-                " p.page_end, p.char_start, p.char_end FROM passages p JOIN documents d ON d.id = p.document_id"
-                f" WHERE p.id IN ({marks})",
-                chunk,
-            ):
-                found[int(row[0])] = PassageRecord(*row)
-        return found
+        rows = _in_chunks(
+            db or self.db,
+            "SELECT p.id, p.document_id, d.source, d.title, d.pages, d.kind, p.ordinal, p.page_start, p.page_end,"
+            " p.char_start, p.char_end, p.text FROM passages p JOIN documents d ON d.id = p.document_id"
+            " WHERE p.id IN ({marks})",
+            [int(i) for i in ids],
+        )
+        return {int(row[0]): PassageRecord(*row) for row in rows}
 
     def counts(self) -> tuple[int, int]:
         """(documents, passages)."""

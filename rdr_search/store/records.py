@@ -1,0 +1,58 @@
+"""What the store hands out: documents, passages and vector sets as rows, and the passage content key."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+
+def content_key(title: str, text: str) -> str:
+    """What an encoder sees of a passage, hashed: equal keys mean equal vectors for one encoder."""
+    return hashlib.sha256(f"{title}\x00{text}".encode()).hexdigest()[:32]
+
+
+@dataclass(frozen=True)
+class DocumentRecord:
+    """A document as stored in the library."""
+
+    id: int
+    source: str
+    title: str
+    kind: str
+    content_hash: str
+    size_bytes: int
+    pages: int
+    added_at: str
+    passages: int
+
+
+@dataclass(frozen=True)
+class PassageRecord:
+    """A stored passage with its document's name, ready to show as a hit."""
+
+    id: int
+    document_id: int
+    source: str
+    document_title: str
+    document_pages: int
+    document_kind: str
+    ordinal: int
+    page_start: int
+    page_end: int
+    char_start: int
+    char_end: int
+    text: str
+
+
+@dataclass(frozen=True)
+class VectorSetRecord:
+    """One encoder identity's vectors in this library."""
+
+    id: int
+    key: str
+    identity: str
+    name: str
+    kind: str
+    ctx_encoder: str
+    question_encoder: str
+    created_at: str

@@ -1,0 +1,67 @@
+"""The library database's tables, and the check that a database has the layout this version reads."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from rdr_search.errors import LibraryError
+
+SCHEMA_VERSION = 1
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS documents (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    source TEXT NOT NULL UNIQUE,
+    title TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    content_hash TEXT NOT NULL,
+    size_bytes INTEGER NOT NULL,
+    pages INTEGER NOT NULL,
+    added_at TEXT NOT NULL,
+    text TEXT NOT NULL,
+    page_starts TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS documents_by_hash ON documents (content_hash);
+CREATE TABLE IF NOT EXISTS passages (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    document_id INTEGER NOT NULL REFERENCES documents (id) ON DELETE CASCADE,
+    ordinal INTEGER NOT NULL,
+    title TEXT NOT NULL,
+    text TEXT NOT NULL,
+    page_start INTEGER NOT NULL,
+    page_end INTEGER NOT NULL,
+    char_start INTEGER NOT NULL,
+    char_end INTEGER NOT NULL,
+    content_key TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS passages_by_document ON passages (document_id);
+CREATE INDEX IF NOT EXISTS passages_by_key ON passages (content_key);
+CREATE TABLE IF NOT EXISTS vector_sets (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    key TEXT NOT NULL UNIQUE,
+    identity TEXT NOT NULL,
+    name TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    ctx_encoder TEXT NOT NULL,
+    question_encoder TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS vectors (
+    set_id INTEGER NOT NULL REFERENCES vector_sets (id) ON DELETE CASCADE,
+    content_key TEXT NOT NULL,
+    vector BLOB NOT NULL,
+    PRIMARY KEY (set_id, content_key)
+) WITHOUT ROWID;
+"""
+
+
+def check_version(db: sqlite3.Connection, path: Path) -> None:
+    """Stamp a new database with this schema version; refuse one written with another."""
+    version = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    if version is None:
+        db.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+        db.execute("INSERT INTO meta VALUES ('generation', '0')")
+    elif int(version[0]) != SCHEMA_VERSION:
+        raise LibraryError(f"{path} uses store schema {version[0]}; this version of rdr-search reads {SCHEMA_VERSION}.")

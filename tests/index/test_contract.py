@@ -1,0 +1,79 @@
+"""What the library relies on from any index backend: exact search, removal, ids, saving and reopening."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from rdr_search.index import VectorIndex
+from rdr_search.index.files import state_path
+from tests.index.conftest import vectors
+
+
+def test_exact_search_equals_brute_force_after_adds_and_removals(backend: type[VectorIndex]) -> None:
+    data = vectors(500)
+    ids = np.arange(1000, 1500, dtype=np.int64)
+    index = backend.build(24, [(ids[:200], data[:200]), (ids[200:], data[200:])])
+    assert isinstance(index, VectorIndex) and index.kind == "flat"
+    assert index.remove(range(1000, 1500, 3)) == 167
+    queries = vectors(5, seed=1)
+    kept = np.array([i for i in range(500) if (i + 1000) % 3 != 1000 % 3])
+    brute = queries @ data[kept].T
+    for k in (1, 10, 333, 1000):
+        scores, found = index.search(queries, k)
+        order = np.argsort(-brute, axis=1, kind="stable")[:, : min(k, len(kept))]
+        np.testing.assert_array_equal(found, ids[kept][order])
+        np.testing.assert_allclose(scores, np.take_along_axis(brute, order, axis=1), rtol=1e-4, atol=1e-4)
+    assert not set(found.ravel().tolist()) & set(range(1000, 1500, 3))
+    assert len(index) == 333 and sorted(index.ids().tolist()) == ids[kept].tolist()
+
+
+def test_empty_index_finds_nothing_and_ignores_removals(backend: type[VectorIndex]) -> None:
+    index = backend.build(24, [])
+    scores, found = index.search(vectors(3), 10)
+    assert scores.shape == found.shape == (3, 0)
+    assert index.remove([1, 2]) == 0 and index.remove([]) == 0
+    assert len(index) == 0 and index.ids().tolist() == []
+
+
+def test_replace_swaps_a_documents_vectors(backend: type[VectorIndex]) -> None:
+    index = backend.build(24, [(np.arange(10, dtype=np.int64), vectors(10))])
+    fresh = vectors(3, seed=4)
+    index.replace([0, 1, 2, 3], np.array([20, 21, 22], dtype=np.int64), fresh)
+    assert sorted(index.ids().tolist()) == [4, 5, 6, 7, 8, 9, 20, 21, 22]
+    _, found = index.search(fresh, 1)
+    assert found[:, 0].tolist() == [20, 21, 22]
+
+
+def test_saved_index_reopens_with_its_generation(backend: type[VectorIndex], tmp_path: Path) -> None:
+    index = backend.build(24, [(np.arange(50, dtype=np.int64), vectors(50))])
+    path = tmp_path / f"index-x{backend.suffix}"
+    index.save(path, generation=7)
+    loaded = backend.open(path)
+    assert loaded is not None
+    reopened, state = loaded
+    assert (state.generation, state.count, state.dim, state.kind) == (7, 50, 24, index.kind)
+    assert len(reopened) == 50
+    queries = vectors(2, seed=3)
+    np.testing.assert_array_equal(reopened.search(queries, 5)[1], index.search(queries, 5)[1])
+    assert not list(tmp_path.glob("*.tmp"))  # written through temp files, renamed into place
+
+
+@pytest.mark.parametrize("damage", ["truncated", "garbage", "state missing", "state garbled", "missing"])
+def test_a_damaged_or_missing_save_is_refused(backend: type[VectorIndex], tmp_path: Path, damage: str) -> None:
+    path = tmp_path / f"index-x{backend.suffix}"
+    backend.build(24, [(np.arange(50, dtype=np.int64), vectors(50))]).save(path, generation=1)
+    state = state_path(path)
+    if damage == "truncated":
+        path.write_bytes(path.read_bytes()[:100])
+    elif damage == "garbage":
+        path.write_bytes(b"garbage from a crash")
+    elif damage == "state missing":
+        state.unlink()
+    elif damage == "state garbled":
+        state.write_text('{"generation": 1}')
+    else:
+        path.unlink()
+    assert backend.open(path) is None  # the caller rebuilds from the store
