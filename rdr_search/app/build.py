@@ -79,7 +79,7 @@ def build_app(config: AppConfig, service: AppService | None = None) -> gr.Blocks
     # Only now: defining the add handlers made Gradio patch tqdm, which must not happen while the loader
     # thread is inside a tqdm bar of its own.
     service.start()
-    demo.rdr_service = service  # type: ignore[attr-defined]  # tests and app.py reach the service here
+    demo.rdr_service = service  # tests and app.py reach the service here
     return demo
 
 

@@ -399,10 +399,10 @@ class AppService:
 
 def _shared_reader(config: AppConfig) -> DocumentReader:
     settings = config.settings
-    try:
-        return DocumentReader(settings.parse_timeout_s, settings.max_file_bytes, workers=config.reader_workers)
-    except TypeError:  # a reader without a pool serves one file at a time
-        return DocumentReader(settings.parse_timeout_s, settings.max_file_bytes)
+    # Idle workers stop after a while: a public app should not hold parser processes nobody is using.
+    return DocumentReader(
+        settings.parse_timeout_s, settings.max_file_bytes, workers=config.reader_workers, idle_timeout_s=300.0
+    )
 
 
 def public_model_name(ref: str) -> str:

@@ -220,9 +220,9 @@ class SessionLibraries:
             total = sum(sizes.values())
             idle = sorted((s.last_used, k) for k, s in self._sessions.items() if s.busy == 0 and k != key)
             while total > self.limits.max_total_bytes and idle:
-                _, victim = idle.pop(0)
-                total -= sizes.get(victim, 0)
-                victims.append(self._evict_locked(victim, "to free disk space for other visitors"))
+                _, victim_key = idle.pop(0)
+                total -= sizes.get(victim_key, 0)
+                victims.append(self._evict_locked(victim_key, "to free disk space for other visitors"))
         for victim in victims:
             self._delete(victim)
 
