@@ -1,0 +1,348 @@
+"""Library: a folder holding documents, passages, vectors and their index. The facade over ingest and search."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Sequence
+from functools import cached_property
+from pathlib import Path
+
+from tqdm.auto import tqdm
+
+from rdr_search.chunking import Chunker
+from rdr_search.documents import Document, DocumentReader
+from rdr_search.encoders import EncoderIdentity, EncoderPair, EncoderSpec
+from rdr_search.errors import LibraryError, QueryError, RdrSearchError
+from rdr_search.index import IndexFiles, VectorIndex, index_backend
+from rdr_search.library.ingest import Ingest, PreparedDocument
+from rdr_search.library.locking import WriteLock
+from rdr_search.library.sources import collect_files
+from rdr_search.library.spaces import VectorSpace, load_pair, mismatch_message, stored_pair_loader
+from rdr_search.records import AddResult, CheckReport, FileOutcome, FileStatus, Hit, LibraryDocument, VectorSetInfo
+from rdr_search.retrieval import dense_search
+from rdr_search.settings import Settings
+from rdr_search.store import Store, VectorSetRecord
+
+DB_NAME = "library.sqlite3"
+
+
+class Library:
+    """Documents, passages and their vectors in one folder, searchable by question.
+
+    Passages are stored once; each encoder pair has its own vector set and index over them. The pair the
+    library was opened with is its primary one (used by ``search``); others can be attached for comparison.
+    Writers (add, remove) take a file lock on the folder; readers never wait for them. Searches in the
+    same process run while an add is going and see each document entirely or not at all.
+    """
+
+    def __init__(self, path: Path, store: Store, settings: Settings, reader: DocumentReader | None = None) -> None:
+        self.path = path
+        self.settings = settings
+        self._store = store
+        self._spaces: dict[str, VectorSpace] = {}
+        self._primary = ""
+        self._lock = WriteLock(path, settings.lock_timeout_s, self._reload_stale_indexes)
+        self._reader: DocumentReader | None = reader
+        self._owns_reader = reader is None
+        self._reader_lock = threading.Lock()
+        self._ingest = Ingest(store, Chunker(settings), self._read, settings.max_file_bytes)
+        self._closed = False
+
+    # --- opening --------------------------------------------------------------------------------
+
+    @classmethod
+    def open(
+        cls,
+        path: str | Path,
+        encoders: EncoderSpec | EncoderPair | None = None,
+        settings: Settings | None = None,
+        *,
+        reader: DocumentReader | None = None,
+    ) -> Library:
+        """Create or reopen the library in ``path``.
+
+        ``encoders`` may be a spec (loaded here), an already loaded pair (shared between libraries), or
+        None: a new library then uses the RDR pair, an existing one the pair it was built with (loaded only
+        when a search or an add needs it, so listing, removing and checking load no model). A pair whose
+        vectors the library does not hold is refused (see :meth:`attach` to add them). ``reader`` shares one
+        document reader (its worker processes) between libraries; by default each has its own.
+        """
+        settings = settings or Settings()
+        path = Path(path).expanduser()
+        if path.exists() and not path.is_dir():
+            raise LibraryError(f"'{path}' is a file; a library is a folder.")
+        path.mkdir(parents=True, exist_ok=True)
+        store = Store(path / DB_NAME)
+        try:
+            default_key = store.get_meta("default_set")
+            stored = store.vector_set(default_key) if default_key else None
+            pair = None if encoders is None and stored is not None else load_pair(encoders, stored, settings)
+            if pair is not None and stored is not None and store.vector_set(pair.identity.key) is None:
+                raise LibraryError(mismatch_message(path, store.vector_sets(), pair))
+            library = cls(path, store, settings, reader)
+        except BaseException:
+            store.close()
+            raise
+        try:
+            if pair is None:
+                assert stored is not None
+                library._primary = library._open_space(stored, load=stored_pair_loader(stored, settings))
+            else:
+                library._primary = library._attach_pair(pair, progress=False)
+        except BaseException:
+            library.close()
+            raise
+        return library
+
+    @property
+    def encoders(self) -> EncoderPair:
+        """The primary encoder pair (the one ``search`` uses by default); loads it if not loaded yet."""
+        return self._spaces[self._primary].encoders()
+
+    def attach(self, encoders: EncoderSpec | EncoderPair, *, progress: bool = True) -> str:
+        """Add another encoder pair's vectors over the same passages (encodes every passage it lacks) and
+        keep them current on later adds. Returns the vector set key to pass to ``search``."""
+        if isinstance(encoders, EncoderPair):
+            pair = encoders
+        else:  # "auto" precision follows the library's primary pair, so the sets stay comparable
+            auto = self.settings.precision == "auto"
+            pair = EncoderPair(encoders, self.settings, precision=self.encoders.precision if auto else None)
+        return self._attach_pair(pair, progress=progress)
+
+    def _attach_pair(self, pair: EncoderPair, *, progress: bool) -> str:
+        key = pair.identity.key
+        if key in self._spaces:
+            return key
+        record = self._store.vector_set(key)
+        if record is None or self._store.passages_missing_vectors(record.id, limit=1):
+            with self._lock:
+                record = self._store.add_vector_set(
+                    key, pair.identity.to_json(), pair.spec.name, pair.spec.kind, pair.spec.ctx_encoder,
+                    pair.spec.question_encoder,
+                )  # fmt: skip
+                self._encode_missing(pair, record, progress)
+        return self._open_space(record, pair=pair)
+
+    def _open_space(
+        self, record: VectorSetRecord, *, pair: EncoderPair | None = None, load: Callable[[], EncoderPair] | None = None
+    ) -> str:
+        """Make ``record``'s vector set searchable: its index, and the pair (loaded, or a loader for later)."""
+        dim = EncoderIdentity.from_json(record.identity).dim
+        index, generation = self._open_index(record, dim)
+        self._spaces[record.key] = VectorSpace(record, index, generation, dim, pair=pair, load=load)
+        return record.key
+
+    def _encode_missing(self, pair: EncoderPair, record: VectorSetRecord, progress: bool) -> None:
+        """Vectors for passages added while this pair was not attached, committed in chunks (resumable)."""
+        missing = self._store.passages_missing_vectors(record.id)
+        chunk = max(self.settings.batch_size * 8, 64)
+        with tqdm(total=len(missing), desc=f"Encoding for {pair.spec.name}", unit="passage",
+                  disable=not progress or not missing) as bar:  # fmt: skip
+            for start in range(0, len(missing), chunk):
+                rows = missing[start : start + chunk]
+                vectors = pair.encode_passages([r[1] for r in rows], [r[2] for r in rows], progress=bar.update)
+                self._store.add_vectors(record.id, {r[0]: v for r, v in zip(rows, vectors, strict=True)})
+
+    def vector_sets(self) -> list[VectorSetInfo]:
+        """The encoder pairs this library holds vectors for."""
+        return [
+            VectorSetInfo(
+                r.key, r.name, r.ctx_encoder, r.question_encoder, r.key in self._spaces, r.key == self._primary
+            )
+            for r in self._store.vector_sets()
+        ]
+
+    def close(self) -> None:
+        """Release the parser worker (when this library owns it) and the database."""
+        if self._closed:
+            return
+        self._closed = True
+        with self._reader_lock:
+            if self._reader is not None and self._owns_reader:
+                self._reader.close()
+            self._reader = None
+        self._store.close()
+
+    def __enter__(self) -> Library:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- index ----------------------------------------------------------------------------------
+
+    @cached_property
+    def _index_files(self) -> IndexFiles:
+        return IndexFiles(self.path, index_backend(), self._lock.file_lock)
+
+    def _open_index(self, record: VectorSetRecord, dim: int) -> tuple[VectorIndex, int]:
+        """Load the saved index if it reflects the committed store, else rebuild it from stored vectors."""
+        with self._store.snapshot() as db:
+            generation = self._store.generation(db)
+            vectors = self._store.iter_vectors(record.id, db)
+            index = self._index_files.open(record.key, dim, generation, vectors, lambda: self._store.counts()[1])
+        return index, generation
+
+    def _save_indexes(self) -> None:
+        for space in self._spaces.values():
+            self._index_files.save(space.record.key, space.index, space.generation)
+
+    def _reload_stale_indexes(self) -> None:
+        generation = self._store.generation()
+        for space in self._spaces.values():
+            if space.generation != generation:
+                space.index, space.generation = self._open_index(space.record, space.dim)
+
+    # --- writing --------------------------------------------------------------------------------
+
+    def _read(self, path: Path, source: str) -> Document:
+        with self._reader_lock:
+            if self._reader is None:
+                self._reader = DocumentReader(self.settings.parse_timeout_s, self.settings.max_file_bytes)
+            reader = self._reader
+        return reader.read(path, source)
+
+    def add_files(
+        self,
+        paths: Sequence[str | Path],
+        sources: Sequence[str] | None = None,
+        *,
+        progress: bool = True,
+        expand_folders: bool = True,
+    ) -> AddResult:
+        """Add files and folders; one outcome per file, a failure never affects the others.
+
+        Re-adding an unchanged file costs nothing; a changed file replaces its older version. Each
+        document is committed on its own, so an interruption loses at most the file being added. Without
+        ``expand_folders`` a folder is refused like any other non-file (for paths that come from a network).
+        """
+        started = time.perf_counter()
+        files = collect_files(paths, sources, expand_folders=expand_folders)
+        result = AddResult()
+        limit = self.settings.max_files_per_batch
+        if len(files) > limit:
+            result.outcomes.extend(
+                FileOutcome(source, FileStatus.FAILED, f"too many files in one batch (the limit is {limit})")
+                for _, source in files[limit:]
+            )
+            files = files[:limit]
+        with self._lock:
+            prepared = self._prepare_all(files, result, progress)
+            self._commit_all(prepared, result, progress)
+        order = {source: i for i, (_, source) in enumerate(files)}
+        result.outcomes.sort(key=lambda o: order.get(o.source, len(order)))
+        result.seconds = time.perf_counter() - started
+        return result
+
+    def _prepare_all(self, files: list[tuple[Path, str]], result: AddResult, progress: bool) -> list[PreparedDocument]:
+        """Check, read and chunk every file; failures, repeats and duplicates go straight to ``result``."""
+        prepared: list[PreparedDocument] = []
+        seen: set[str] = set()
+        for path, source in tqdm(files, desc="Reading files", unit="file", disable=not progress or not files):
+            if source in seen:
+                result.outcomes.append(
+                    FileOutcome(source, FileStatus.FAILED, "the same name appears twice in this batch")
+                )
+                continue
+            seen.add(source)
+            try:
+                outcome = self._ingest.prepare(path, source)
+            except RdrSearchError as exc:
+                outcome = FileOutcome(source, FileStatus.FAILED, str(exc))
+            if isinstance(outcome, FileOutcome):
+                result.outcomes.append(outcome)
+                continue
+            same = next((p for p in prepared if p.document.content_hash == outcome.document.content_hash), None)
+            if same is not None:
+                message = f"duplicate of {same.source}; not added twice"
+                result.outcomes.append(FileOutcome(source, FileStatus.DUPLICATE, message))
+                continue
+            prepared.append(outcome)
+        return prepared
+
+    def _commit_all(self, prepared: list[PreparedDocument], result: AddResult, progress: bool) -> None:
+        """Encode and commit each prepared document on its own; then save the indexes once."""
+        total = sum(len(p.passages) for p in prepared) * len(self._spaces)
+        with tqdm(total=total, desc="Encoding passages", unit="passage", disable=not progress or not total) as bar:
+            for item in prepared:
+                try:
+                    outcome, encoded = self._ingest.commit(item, self._spaces, self._primary, bar.update)
+                except RdrSearchError as exc:
+                    outcome, encoded = FileOutcome(item.source, FileStatus.FAILED, str(exc)), 0
+                result.outcomes.append(outcome)
+                result.encoded += encoded
+        if prepared:
+            self._save_indexes()
+
+    def remove(self, source: str) -> bool:
+        """Remove a document by its source name; its passages and vectors go with it. False if absent."""
+        with self._lock:
+            record = self._store.document_by_source(source)
+            if record is None:
+                return False
+            ids = self._store.passage_ids(record.id)
+            self._store.remove_document(record.id)
+            generation = self._store.generation()
+            for space in self._spaces.values():
+                space.index.remove(ids)
+                space.generation = generation
+            self._save_indexes()
+        return True
+
+    # --- reading --------------------------------------------------------------------------------
+
+    def refresh(self) -> None:
+        """Pick up documents committed by another process (e.g. a CLI add while the app runs)."""
+        # Never swap indexes under this process's own writer; it keeps them current itself.
+        if self._lock.thread_lock.acquire(blocking=False):
+            try:
+                self._reload_stale_indexes()
+            finally:
+                self._lock.thread_lock.release()
+
+    def search(self, question: str, k: int = 10, *, vector_set: str | None = None) -> list[Hit]:
+        """The ``k`` passages whose vectors have the highest inner product with the question's, using the
+        primary encoder pair or the attached ``vector_set`` (a key from :meth:`attach`)."""
+        space = self._spaces.get(vector_set or self._primary)
+        if space is None:
+            raise LibraryError(f"Vector set '{vector_set}' is not attached to this library; attach its pair first.")
+        limit = self.settings.max_question_chars
+        if len(question) > limit:  # before any work: the tokenizer would read it all
+            raise QueryError(f"The question is {len(question):,} characters long; the limit is {limit:,}.")
+        self.refresh()
+        question = question.strip()
+        if not question or k < 1 or len(space.index) == 0:
+            return []
+        return dense_search(question, k, space.encoders(), space.index, self._store)
+
+    def documents(self) -> list[LibraryDocument]:
+        """Documents in the library, by source name."""
+        return [
+            LibraryDocument(d.source, d.title, d.kind, d.pages, d.passages, d.size_bytes, d.added_at)
+            for d in self._store.documents()
+        ]
+
+    def stats(self) -> dict[str, int]:
+        documents, passages = self._store.counts()
+        return {"documents": documents, "passages": passages, "vectors": len(self._spaces[self._primary].index)}
+
+    def check(self) -> CheckReport:
+        """Every indexed vector has its passage row and vice versa, in every attached vector set; no half
+        documents; saved index files agree with the committed rows."""
+        with self._store.snapshot() as db:
+            documents, passages = self._store.counts()
+            problems = self._store.integrity_problems([space.record.id for space in self._spaces.values()])
+            row_ids = {int(r[0]) for r in db.execute("SELECT id FROM passages")}
+            generation = self._store.generation(db)
+        for space in self._spaces.values():
+            name = space.name
+            index_ids = set(space.index.ids().tolist())
+            if index_ids - row_ids:
+                problems.append(f"{len(index_ids - row_ids)} vectors indexed for {name} have no passage row")
+            if row_ids - index_ids:
+                problems.append(f"{len(row_ids - index_ids)} passages are missing from the {name} index")
+            saved = self._index_files.load_current(space.record.key, generation)
+            if saved is not None and set(saved.ids().tolist()) != row_ids:
+                problems.append(f"the saved {name} index file disagrees with the committed passages")
+        return CheckReport(documents, passages, len(self._spaces[self._primary].index), problems)

@@ -1,0 +1,86 @@
+"""Encoder pairs of a library: each has a vector set in the store and an index derived from it.
+
+A pair is loaded only when a question or a passage must be encoded: opening a library with the pair it was
+built with, listing, removing and checking never load a model.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rdr_search.encoders import EncoderIdentity, EncoderPair, EncoderSpec
+from rdr_search.errors import LibraryError
+from rdr_search.index import VectorIndex
+from rdr_search.settings import Settings
+from rdr_search.store import VectorSetRecord
+
+
+@dataclass
+class VectorSpace:
+    """One encoder pair's view of the library: its vector set, the index derived from it, and the pair
+    itself (loaded on first use when the library was opened without one)."""
+
+    record: VectorSetRecord
+    index: VectorIndex
+    generation: int
+    dim: int
+    pair: EncoderPair | None = None
+    load: Callable[[], EncoderPair] | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def encoders(self) -> EncoderPair:
+        """The pair, loading it now if needed (a changed checkpoint is refused)."""
+        with self._lock:
+            if self.pair is None:
+                assert self.load is not None
+                pair = self.load()
+                if pair.identity.key != self.record.key:
+                    raise LibraryError(
+                        f"The encoders of vector set {self.record.name} changed on disk since its vectors were made "
+                        f"({', '.join(EncoderIdentity.from_json(self.record.identity).differences(pair.identity))} "
+                        "differ); add vectors for the new pair with rdr-search add-encoders."
+                    )
+                self.pair = pair
+            return self.pair
+
+    @property
+    def name(self) -> str:
+        return self.record.name
+
+
+def stored_pair_loader(record: VectorSetRecord, settings: Settings) -> Callable[[], EncoderPair]:
+    """How to load the pair a vector set was made with, at its stored precision under "auto"."""
+    return lambda: load_pair(None, record, settings)
+
+
+def load_pair(
+    encoders: EncoderSpec | EncoderPair | None, stored: VectorSetRecord | None, settings: Settings
+) -> EncoderPair:
+    """The pair to open a library with: given, or the one it was built with (at its stored precision)."""
+    if isinstance(encoders, EncoderPair):
+        return encoders
+    spec, precision = encoders, None
+    if stored is not None:
+        if spec is None:
+            spec = EncoderSpec(stored.ctx_encoder, stored.question_encoder, stored.kind, stored.name)
+        if settings.precision == "auto":
+            precision = EncoderIdentity.from_json(stored.identity).precision  # "auto" keeps the library's
+    return EncoderPair(spec or EncoderSpec(), settings, precision=precision)
+
+
+def mismatch_message(path: Path, stored: Sequence[VectorSetRecord], pair: EncoderPair) -> str:
+    built = "; ".join(
+        f"{r.name} ({r.ctx_encoder} + {r.question_encoder}, {EncoderIdentity.from_json(r.identity).precision})"
+        for r in stored
+    )
+    differs = ", ".join(EncoderIdentity.from_json(stored[0].identity).differences(pair.identity))
+    return (
+        f"The library in {path} holds vectors of: {built}. Its vectors cannot be searched with "
+        f"{pair.describe()} (they differ in: {differs}).\n"
+        "Either open it with a pair it holds (leave out --preset/--ctx-encoder/--question-encoder/--precision), "
+        "or add vectors for the new pair (encodes every passage once):  rdr-search add-encoders --library "
+        f"{path} <the same encoder options>  -- or use a new --library folder."
+    )

@@ -1,0 +1,120 @@
+"""The things that flow out of a library: hits for a question, per-file outcomes of an add, listings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class FileStatus(StrEnum):
+    """What happened to one file of an add."""
+
+    ADDED = "added"
+    REPLACED = "replaced"
+    UNCHANGED = "unchanged"
+    DUPLICATE = "duplicate"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One ranked passage for a question."""
+
+    rank: int
+    score: float
+    text: str
+    title: str
+    source: str
+    page_start: int
+    page_end: int
+    document_pages: int
+    char_start: int
+    char_end: int
+    passage_id: int
+
+    @property
+    def pages(self) -> str:
+        """'p. 3', 'pp. 3-4', or '' for documents without pages."""
+        if self.document_pages <= 1:
+            return ""
+        if self.page_start == self.page_end:
+            return f"p. {self.page_start}"
+        return f"pp. {self.page_start}-{self.page_end}"
+
+
+@dataclass(frozen=True)
+class FileOutcome:
+    """What happened to one file of an add: added, replaced, unchanged, duplicate or failed."""
+
+    source: str
+    status: str
+    message: str = ""
+    passages: int = 0
+    pages: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return self.status != FileStatus.FAILED
+
+
+@dataclass
+class AddResult:
+    """The outcome of one ``Library.add_files`` call, one entry per file."""
+
+    outcomes: list[FileOutcome] = field(default_factory=list)
+    encoded: int = 0
+    seconds: float = 0.0
+
+    def count(self, status: str) -> int:
+        return sum(1 for o in self.outcomes if o.status == status)
+
+    @property
+    def passages(self) -> int:
+        return sum(o.passages for o in self.outcomes if o.status in (FileStatus.ADDED, FileStatus.REPLACED))
+
+    def summary(self) -> str:
+        parts = [f"{self.count(s)} {s}" for s in FileStatus if self.count(s)]
+        rate = f", {self.encoded / self.seconds:.1f} passages/s" if self.encoded and self.seconds else ""
+        return (
+            f"{', '.join(parts) or 'nothing to add'}; {self.passages} passages, {self.encoded} encoded "
+            f"in {self.seconds:.1f} s{rate}"
+        )
+
+
+@dataclass(frozen=True)
+class LibraryDocument:
+    """A document in the library, as listed to users."""
+
+    source: str
+    title: str
+    kind: str
+    pages: int
+    passages: int
+    size_bytes: int
+    added_at: str
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    """Result of a consistency check."""
+
+    documents: int
+    passages: int
+    vectors_indexed: int
+    problems: list[str]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+@dataclass(frozen=True)
+class VectorSetInfo:
+    """A vector set of the library, as listed to users."""
+
+    key: str
+    name: str
+    ctx_encoder: str
+    question_encoder: str
+    attached: bool
+    primary: bool
