@@ -1,7 +1,9 @@
 """Answer-recall runs: encode a DPR passage collection (resumable shards) or use a library, then score.
 
-The matching and recall arithmetic live in :mod:`rdr_search.evaluation` (a port of DPR's); this module
-only moves vectors: collection -> shards on disk -> exact index -> top-k texts per question.
+The matching and recall arithmetic live in :mod:`rdr_search.evaluation.answers` and
+:mod:`rdr_search.evaluation.recall` (a port of DPR's); this module only moves vectors: collection -> shards on
+disk -> exact index -> top-k texts per question. The vector modules are imported inside the functions, so
+that importing the evaluation package stays free of torch and faiss.
 """
 
 from __future__ import annotations
@@ -9,23 +11,19 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from tqdm.auto import tqdm
 
-from rdr_search.encoders import EncoderPair
-from rdr_search.evaluation import (
-    DEFAULT_KS,
-    AnswerMatcher,
-    QAPair,
-    RecallReport,
-    answer_recall,
-    dpr_normalize_question,
-    lookup_passages,
-    read_collection,
-)
-from rdr_search.index import FaissIndex, VectorIndex, write_atomically
-from rdr_search.library import Library
+from rdr_search.evaluation.answers import AnswerMatcher
+from rdr_search.evaluation.formats import QAPair, dpr_normalize_question, lookup_passages, read_collection
+from rdr_search.evaluation.recall import DEFAULT_KS, RecallReport, answer_recall
+
+if TYPE_CHECKING:
+    from rdr_search.encoders import EncoderPair
+    from rdr_search.index import VectorIndex
+    from rdr_search.library import Library
 
 
 def encode_collection(
@@ -34,6 +32,8 @@ def encode_collection(
     """Encode every passage of a ``id<TAB>text<TAB>title`` file into shards under ``work_dir`` (one folder per
     encoder identity); shards already there are reused, so an interrupted run resumes where it stopped.
     Returns the passage ids in index order and an exact index over all shards."""
+    from rdr_search.index import FaissIndex, write_atomically
+
     folder = Path(work_dir) / pair.identity.key
     folder.mkdir(parents=True, exist_ok=True)
     manifest = folder / "manifest.json"

@@ -1,36 +1,12 @@
-"""The rdr-search command, run as a user would run it (a real subprocess)."""
+"""The library commands of rdr-search (add, search, list, remove, add-encoders, check), run as a user would."""
 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
-import pytest
-
+from tests.cli.runner import run
 from tests.files import sample_corpus
-
-REPO = Path(__file__).resolve().parents[1]
-
-
-def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    # The checkout under test comes first, whatever an editable install elsewhere points at.
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "RDR_SEARCH_PRECISION": "fp32", "PYTHONPATH": str(REPO)}
-    return subprocess.run(
-        [sys.executable, "-m", "rdr_search.cli", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-
-
-@pytest.fixture()
-def encoders(tiny_pair: tuple[Path, Path]) -> list[str]:
-    return ["--ctx-encoder", str(tiny_pair[0]), "--question-encoder", str(tiny_pair[1])]
 
 
 def test_add_search_list_remove_check(tmp_path: Path, encoders: list[str]) -> None:

@@ -1,0 +1,132 @@
+"""Library commands: add, search, list, remove, add-encoders, check (a thin layer over :class:`Library`)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from rdr_search.cli.options import (
+    DEFAULT_LIBRARY,
+    LOADING_OPTIONS,
+    EncoderOptions,
+    LibraryOption,
+    encoder_options,
+    fail,
+)
+
+_STATUS_COLORS = {"failed": typer.colors.RED, "added": typer.colors.GREEN, "replaced": typer.colors.GREEN}
+
+
+@encoder_options()
+def add(
+    paths: Annotated[list[Path], typer.Argument(help="Files and folders (folders are read recursively).")],
+    library: LibraryOption = DEFAULT_LIBRARY,
+    *,
+    encoders: EncoderOptions,
+) -> None:
+    """Add documents (.txt .md .pdf .docx .html); unchanged files are skipped, changed ones replaced."""
+    with encoders.open_library(library) as lib:
+        result = lib.add_files(paths)
+    for outcome in result.outcomes:
+        typer.secho(f"{outcome.status:>9}  {outcome.source}  {outcome.message}", fg=_STATUS_COLORS.get(outcome.status))
+    typer.echo(result.summary())
+    if result.count("failed"):
+        raise typer.Exit(1)
+
+
+@encoder_options()
+def search(
+    question: Annotated[str, typer.Argument(help="A question in plain words.")],
+    k: Annotated[int, typer.Option("-k", "--top-k", min=1, max=1000, help="How many passages.")] = 5,
+    as_json: Annotated[bool, typer.Option("--json", help="Print hits as JSON.")] = False,
+    library: LibraryOption = DEFAULT_LIBRARY,
+    *,
+    encoders: EncoderOptions,
+) -> None:
+    """Show the passages that best answer QUESTION, best first, with source, page and score."""
+    with encoders.open_library(library) as lib:
+        hits = lib.search(question, k)
+        empty = not lib.stats()["passages"]
+    if as_json:
+        typer.echo(json.dumps([{**asdict(h), "pages": h.pages} for h in hits], ensure_ascii=False, indent=2))
+        return
+    if not hits:
+        typer.echo("The library is empty: add documents first." if empty else "No results.")
+        return
+    for hit in hits:
+        where = ", ".join(part for part in (hit.source, hit.pages) if part)
+        typer.secho(f"{hit.rank}. {hit.title}  ({where})  score {hit.score:.3f}", bold=True)
+        typer.echo(f"   {hit.text}\n")
+
+
+@encoder_options(*LOADING_OPTIONS)
+def list_documents(
+    library: LibraryOption = DEFAULT_LIBRARY,
+    as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
+    *,
+    encoders: EncoderOptions,
+) -> None:
+    """List the documents in the library."""
+    with encoders.open_library(library) as lib:
+        documents = lib.documents()
+    if as_json:
+        typer.echo(json.dumps([asdict(d) for d in documents], ensure_ascii=False, indent=2))
+        return
+    if not documents:
+        typer.echo("The library is empty.")
+    for d in documents:
+        typer.echo(f'{d.source}  "{d.title}"  {d.kind}, {d.pages} pages, {d.passages} passages, added {d.added_at}')
+
+
+@encoder_options(*LOADING_OPTIONS)
+def remove(
+    sources: Annotated[list[str], typer.Argument(help="Document names as `list` shows them.")],
+    library: LibraryOption = DEFAULT_LIBRARY,
+    *,
+    encoders: EncoderOptions,
+) -> None:
+    """Remove documents (their passages and vectors) from the library."""
+    missing = []
+    with encoders.open_library(library) as lib:
+        for source in sources:
+            if lib.remove(source):
+                typer.echo(f"removed  {source}")
+            else:
+                missing.append(source)
+    if missing:
+        raise fail(f"not in the library: {', '.join(missing)}", 1)
+
+
+@encoder_options("preset", "ctx_encoder", "question_encoder", "sentence_encoder", *LOADING_OPTIONS)
+def add_encoders(library: LibraryOption = DEFAULT_LIBRARY, *, encoders: EncoderOptions) -> None:
+    """Add vectors of another encoder pair to the library (encodes every passage once); afterwards the
+    library can be opened and searched with that pair too, e.g. to compare it with the first."""
+    spec = encoders.spec()
+    if spec is None:
+        raise fail("Name the pair to add: --preset, --ctx-encoder/--question-encoder or --sentence-encoder.")
+    # The library opens with its own pair; only where models live and where they run carry over.
+    loading = EncoderOptions(model_dir=encoders.model_dir, device=encoders.device)
+    with loading.open_library(library) as lib:
+        key = lib.attach(spec.with_model_dir(encoders.model_dir))
+        sets = lib.vector_sets()
+    for info in sets:
+        marker = "*" if info.key == key else " "
+        typer.echo(f"{marker} {info.key}  {info.name}: {info.ctx_encoder} + {info.question_encoder}")
+
+
+@encoder_options(*LOADING_OPTIONS)
+def check(library: LibraryOption = DEFAULT_LIBRARY, *, encoders: EncoderOptions) -> None:
+    """Check that every vector has its passage and every passage its vector."""
+    with encoders.open_library(library) as lib:
+        report = lib.check()
+    typer.echo(f"{report.documents} documents, {report.passages} passages, {report.vectors_indexed} vectors indexed")
+    if report.ok:
+        typer.secho("ok: the library is consistent", fg=typer.colors.GREEN)
+        return
+    for problem in report.problems:
+        typer.secho(f"problem: {problem}", fg=typer.colors.RED)
+    raise typer.Exit(1)

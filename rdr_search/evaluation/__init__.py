@@ -1,0 +1,56 @@
+"""Answer-recall evaluation exactly as facebookresearch/DPR computes it.
+
+- :mod:`~rdr_search.evaluation.answers`: DPR's ``has_answer`` (tokenizer, normalisation, regex answers).
+- :mod:`~rdr_search.evaluation.formats`: DPR's question files and passage collections.
+- :mod:`~rdr_search.evaluation.recall`: top-k recall and its reports (Markdown table, JSON).
+- :mod:`~rdr_search.evaluation.run`: encode a collection or search a library, then score.
+
+Importing this package loads no torch or faiss; only running an evaluation does.
+"""
+
+from __future__ import annotations
+
+from rdr_search.evaluation.answers import MATCH_TYPES, AnswerMatcher, SimpleTokenizer, has_answer
+from rdr_search.evaluation.formats import (
+    CollectionPassage,
+    EvaluationDataError,
+    QAPair,
+    dpr_normalize_question,
+    lookup_passages,
+    read_collection,
+    read_questions,
+)
+from rdr_search.evaluation.recall import (
+    DEFAULT_KS,
+    RecallReport,
+    answer_recall,
+    format_markdown,
+    recall_from_hits,
+    reports_from_json,
+    to_json,
+)
+from rdr_search.evaluation.run import encode_collection, evaluate_collection, evaluate_library
+
+__all__ = [
+    "DEFAULT_KS",
+    "MATCH_TYPES",
+    "AnswerMatcher",
+    "CollectionPassage",
+    "EvaluationDataError",
+    "QAPair",
+    "RecallReport",
+    "SimpleTokenizer",
+    "answer_recall",
+    "dpr_normalize_question",
+    "encode_collection",
+    "evaluate_collection",
+    "evaluate_library",
+    "format_markdown",
+    "has_answer",
+    "lookup_passages",
+    "read_collection",
+    "read_questions",
+    "recall_from_hits",
+    "reports_from_json",
+    "to_json",
+]
