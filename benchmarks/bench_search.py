@@ -1,6 +1,6 @@
 """Query latency, memory and recall@10 of ``rdr_search.index.FaissIndex`` at 10k, 100k and 1M vectors.
 
-Vectors (stand-in, Decision 15): a Gaussian fitted to all-MiniLM-L6-v2 outputs over squad-dev-a (passages and
+Vectors (stand-in): a Gaussian fitted to all-MiniLM-L6-v2 outputs over squad-dev-a (passages and
 questions fitted separately), lifted to 768-d by a random orthogonal map; not iid random vectors, which make
 approximate search look worse and structure-free. Latency of a query = question encoding (BERT-base DPR
 question encoder, random weights, default precision) + index search; the floor = that encoder's bare forward
