@@ -10,6 +10,7 @@ import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from rdr_search.app.build import build_app
 from rdr_search.app.service import AppConfig
@@ -41,40 +42,13 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--port", type=int, default=_env("PORT"), help=f"Port (default {DEFAULT_PORT}).")
     parser.add_argument("--library", default=_env("LIBRARY", DEFAULT_LIBRARY), help="Library folder (local mode).")
-    parser.add_argument(
-        "--preset",
-        default=_env("PRESET"),
-        choices=sorted(PRESETS),
-        help=f"Encoder pair (default {DEFAULT_PRESET}, or what an existing library was built with).",
-    )
-    parser.add_argument("--ctx-encoder", default=_env("CTX_ENCODER"), help="Context encoder: hub id or folder.")
-    parser.add_argument(
-        "--question-encoder", default=_env("QUESTION_ENCODER"), help="Question encoder: hub id or folder."
-    )
-    parser.add_argument(
-        "--sentence-encoder",
-        default=_env("SENTENCE_ENCODER"),
-        help="One local sentence-transformers folder for questions and passages.",
+    _add_pair_options(
+        parser, "", f"Encoder pair (default {DEFAULT_PRESET}, or what an existing library was built with)."
     )
     compare = parser.add_argument_group(
         "compare pair", "A second encoder pair for the Compare tab (same passages, its own vectors and index)."
     )
-    compare.add_argument(
-        "--compare-preset", default=_env("COMPARE_PRESET"), choices=sorted(PRESETS), help="Compare pair preset."
-    )
-    compare.add_argument(
-        "--compare-ctx-encoder", default=_env("COMPARE_CTX_ENCODER"), help="Compare context encoder: hub id or folder."
-    )
-    compare.add_argument(
-        "--compare-question-encoder",
-        default=_env("COMPARE_QUESTION_ENCODER"),
-        help="Compare question encoder: hub id or folder.",
-    )
-    compare.add_argument(
-        "--compare-sentence-encoder",
-        default=_env("COMPARE_SENTENCE_ENCODER"),
-        help="One local sentence-transformers folder as the compare pair.",
-    )
+    _add_pair_options(compare, "compare-", "Compare pair preset.")
     parser.add_argument(
         "--model-dir",
         default=_env("MODEL_DIR"),
@@ -170,3 +144,24 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
+
+
+def _add_pair_options(group: Any, prefix: str, preset_help: str) -> None:
+    """--[compare-]preset, -ctx-encoder, -question-encoder and -sentence-encoder, each read from its env var."""
+    what = "Compare context" if prefix else "Context"
+    env = prefix.replace("-", "_").upper()
+    group.add_argument(f"--{prefix}preset", default=_env(f"{env}PRESET"), choices=sorted(PRESETS), help=preset_help)
+    group.add_argument(
+        f"--{prefix}ctx-encoder", default=_env(f"{env}CTX_ENCODER"), help=f"{what} encoder: hub id or folder."
+    )
+    group.add_argument(
+        f"--{prefix}question-encoder",
+        default=_env(f"{env}QUESTION_ENCODER"),
+        help=f"{'Compare question' if prefix else 'Question'} encoder: hub id or folder.",
+    )
+    group.add_argument(
+        f"--{prefix}sentence-encoder",
+        default=_env(f"{env}SENTENCE_ENCODER"),
+        help="One local sentence-transformers folder for questions and passages"
+        + (" as the compare pair." if prefix else "."),
+    )
