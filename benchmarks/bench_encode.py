@@ -14,10 +14,13 @@ is the best of ``--rounds`` interleaved runs.
 from __future__ import annotations
 
 import argparse
+import functools
 import gc
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -33,7 +36,7 @@ from benchmarks._common import (
     onnxruntime_available,
     top_k,
 )
-from rdr_search.encoders import PRECISIONS, EncoderPair, EncoderSpec, resolve_precision
+from rdr_search.encoders import PRECISIONS, EncoderPair, EncoderSpec, TextEncoder, Tokens, resolve_precision
 from rdr_search.evaluation import answer_recall, dpr_normalize_question
 from rdr_search.settings import Settings
 
@@ -49,87 +52,98 @@ def _quiet_load(spec: EncoderSpec, precision: str, batch_size: int) -> EncoderPa
     return EncoderPair(spec, Settings(precision=precision, device="cpu", batch_size=batch_size))
 
 
-def speed(args: argparse.Namespace, workdir: Path) -> None:
-    """Passages per second on the BERT-base DPR stand-in, as a table of ratios."""
+def _typical_passages(pair: EncoderPair, count: int) -> tuple[list[str], list[str]]:
+    """(titles, texts) of ``count`` squad-dev-a passages of 110-145 tokens, the usual size of a 100-word passage."""
+    squad, _ = load_squad(0)
+    lengths = [len(t) for t in pair.tokenize_passages([p.title for p in squad], [p.text for p in squad])]
+    chosen = [p for p, n in zip(squad, lengths, strict=True) if 110 <= n <= 145][:count]
+    return [p.title for p in chosen], [p.text for p in chosen]
+
+
+def _model_card_loop(ctx_dir: Path, titles: list[str], texts: list[str]) -> Callable[[], np.ndarray]:
+    """The model card recipe, one passage at a time with transformers alone: the baseline of every ratio."""
     from transformers import DPRContextEncoder, DPRContextEncoderTokenizerFast
 
-    ctx_dir, question_dir = build_dpr_pair(workdir / "dpr", question_layers=1)
-    spec = EncoderSpec.pair(str(ctx_dir), str(question_dir))
-    pairs = {p: _quiet_load(spec, p, args.batch_size) for p in PATHS}
     tokenizer = DPRContextEncoderTokenizerFast.from_pretrained(str(ctx_dir))
-    card_model = DPRContextEncoder.from_pretrained(str(ctx_dir)).eval()
+    model = DPRContextEncoder.from_pretrained(str(ctx_dir)).eval()
 
-    squad, _ = load_squad(0)
-    lengths = [len(t) for t in pairs["fp32"].tokenize_passages([p.title for p in squad], [p.text for p in squad])]
-    chosen = [p for p, n in zip(squad, lengths, strict=True) if 110 <= n <= 145][: args.passages]
-    titles, texts = [p.title for p in chosen], [p.text for p in chosen]
-    tokens = pairs["fp32"].tokenize_passages(titles, texts)
-    mean_tokens = float(np.mean([len(t) for t in tokens]))
-
-    vectors: dict[str, np.ndarray] = {}
-
-    def card_loop() -> None:
+    def run() -> np.ndarray:
         with torch.no_grad():
             out = [
-                card_model(**tokenizer(title, text, return_tensors="pt")).pooler_output[0]
+                model(**tokenizer(title, text, return_tensors="pt")).pooler_output[0]
                 for title, text in zip(titles, texts, strict=True)
             ]
-        vectors["model card loop"] = torch.stack(out).numpy()
+        return torch.stack(out).numpy()
 
-    def ours(precision: str):
-        def run() -> None:
-            vectors[f"rdr-search {precision}"] = pairs[precision].encode_passages(titles, texts)
+    return run
 
-        return run
 
-    runs = {"model card loop": card_loop, **{f"rdr-search {p}": ours(p) for p in PATHS}}
-    peers: list[str] = []
-    if onnxruntime_available() and not args.no_peers:
-        started = time.perf_counter()
-        peer = OrtPeer(pairs["fp32"].ctx.model, "dpr", workdir / "onnx-dpr", torch.get_num_threads())
-        print(f"(ONNX export + dynamic int8 quantisation of the peer: {time.perf_counter() - started:.0f} s)")
-
-        def ort(which: str):
-            def run() -> None:
-                vectors[f"ONNX Runtime {which}"] = peer.encode(which, tokens, args.batch_size, 768)
-
-            return run
-
-        peers = ["ONNX Runtime fp32", "ONNX Runtime int8"]
-        runs.update({name: ort(name.split()[-1]) for name in peers})
-    elif not args.no_peers:
+def _peer_runs(
+    encoder: TextEncoder, tokens: list[Tokens], args: argparse.Namespace, folder: Path
+) -> dict[str, Callable[[], np.ndarray]]:
+    """The ONNX Runtime fp32 and int8 peers of ``encoder`` (none when skipped or not installed)."""
+    if args.no_peers:
+        return {}
+    if not onnxruntime_available():
         print("(onnxruntime is not installed: peers skipped; pip install onnxruntime onnx)")
+        return {}
+    started = time.perf_counter()
+    peer = OrtPeer(encoder, folder, torch.get_num_threads())
+    print(f"(ONNX export + dynamic int8 quantisation of the peer: {time.perf_counter() - started:.0f} s)")
+    return {
+        f"ONNX Runtime {which}": functools.partial(peer.encode, which, tokens, args.batch_size, encoder.dim)
+        for which in ("fp32", "int8")
+    }
 
-    best_of(1, {name: run for name, run in runs.items() if name != "model card loop"})  # warm every path once
-    seconds = best_of(args.rounds, runs)
-    rate = {name: len(chosen) / s for name, s in seconds.items()}
-    fastest_peer = max(peers, key=lambda n: rate[n]) if peers else None
-    reference = vectors["rdr-search fp32"]
-    auto = resolve_precision("auto", torch.device("cpu"))
-    print("\n## Encoding speed: BERT-base DPR context encoder (DPRConfig() defaults, random weights)")
-    print(
-        f"{len(chosen)} squad-dev-a passages, mean {mean_tokens:.0f} tokens, batch {args.batch_size}, "
-        f"best of {args.rounds} interleaved rounds; {machine_line()}"
-    )
-    print(f"auto resolves to: {auto}\n")
+
+def _print_speed(rate: dict[str, float], vectors: dict[str, Any], peers: list[str]) -> None:
+    """The speed table: passages per second and ratios to the model card loop and the fastest peer."""
     header = "| path | passages/s | x model card loop | x fastest peer | min cos vs fp32 (random weights) |"
     print(header + "\n|---|---:|---:|---:|---:|")
-    for name in runs:
+    fastest_peer = max(peers, key=lambda n: rate[n]) if peers else None
+    for name in rate:
         vs_peer = f"{rate[name] / rate[fastest_peer]:.2f}" if fastest_peer else "-"
-        cos = cosines(reference, vectors[name]).min()
+        cos = cosines(vectors["rdr-search fp32"], vectors[name]).min()
         print(f"| {name} | {rate[name]:.1f} | {rate[name] / rate['model card loop']:.2f} | {vs_peer} | {cos:.4f} |")
     if fastest_peer:
         print(f"\nfastest peer: {fastest_peer}")
 
 
-def accuracy(args: argparse.Namespace, workdir: Path) -> None:
-    """Faster paths against fp32 on real weights (all-MiniLM-L6-v2, stand-in) over squad-dev-a."""
-    passages, qas = load_squad(args.questions or None)
-    titles, texts = [p.title for p in passages], [p.text for p in passages]
-    questions = [dpr_normalize_question(q.question) for q in qas]
-    answers = [q.answers for q in qas]
+def speed(args: argparse.Namespace, workdir: Path) -> None:
+    """Passages per second on the BERT-base DPR stand-in, as a table of ratios."""
+    ctx_dir, question_dir = build_dpr_pair(workdir / "dpr", question_layers=1)
+    spec = EncoderSpec.pair(str(ctx_dir), str(question_dir))
+    pairs = {p: _quiet_load(spec, p, args.batch_size) for p in PATHS}
+    titles, texts = _typical_passages(pairs["fp32"], args.passages)
+    tokens = pairs["fp32"].tokenize_passages(titles, texts)
+    runs: dict[str, Callable[[], object]] = {"model card loop": _model_card_loop(ctx_dir, titles, texts)}
+    for precision, pair in pairs.items():
+        runs[f"rdr-search {precision}"] = functools.partial(pair.encode_passages, titles, texts)
+    peers = _peer_runs(pairs["fp32"].ctx, tokens, args, workdir / "onnx-dpr")
+    runs.update(peers)
+
+    best_of(1, {name: run for name, run in runs.items() if name != "model card loop"})  # warm every path once
+    vectors: dict[str, Any] = {}
+    seconds = best_of(args.rounds, runs, vectors)
+    print("\n## Encoding speed: BERT-base DPR context encoder (DPRConfig() defaults, random weights)")
+    print(
+        f"{len(titles)} squad-dev-a passages, mean {np.mean([len(t) for t in tokens]):.0f} tokens, "
+        f"batch {args.batch_size}, best of {args.rounds} interleaved rounds; {machine_line()}"
+    )
+    print(f"auto resolves to: {resolve_precision('auto', torch.device('cpu'))}\n")
+    _print_speed({name: len(titles) / s for name, s in seconds.items()}, vectors, list(peers))
+
+
+Encoded = dict[str, tuple[np.ndarray, np.ndarray, float]]
+"""Per path: (passage vectors, question vectors, seconds)."""
+
+
+def _encode_all(
+    args: argparse.Namespace, workdir: Path, titles: list[str], texts: list[str], questions: list[str]
+) -> Encoded:
+    """Every path (and the ONNX Runtime int8 peer) over the same passages and questions."""
     spec = EncoderSpec.single(str(MINILM_DIR))
-    results: dict[str, tuple[np.ndarray, np.ndarray, float]] = {}
+    results: Encoded = {}
     for precision in PATHS:
         pair = _quiet_load(spec, precision, args.batch_size)
         started = time.perf_counter()
@@ -137,7 +151,7 @@ def accuracy(args: argparse.Namespace, workdir: Path) -> None:
         q_vec = pair.encode_questions(questions)
         results[f"rdr-search {precision}"] = (p_vec, q_vec, time.perf_counter() - started)
         if precision == "fp32" and onnxruntime_available() and not args.no_peers:
-            peer = OrtPeer(pair.ctx.model, "mean", workdir / "onnx-minilm", torch.get_num_threads())
+            peer = OrtPeer(pair.ctx, workdir / "onnx-minilm", torch.get_num_threads())
             started = time.perf_counter()
             p_tok, q_tok = pair.tokenize_passages(titles, texts), pair.question.tokenize(questions)
             results["ONNX Runtime int8 (peer)"] = (
@@ -147,20 +161,19 @@ def accuracy(args: argparse.Namespace, workdir: Path) -> None:
             )
         del pair
         gc.collect()
+    return results
 
-    ref_p, ref_q, _ = results["rdr-search fp32"]
-    ref_top = top_k(ref_q, ref_p, 10)
-    print("\n## Accuracy on real weights: all-MiniLM-L6-v2 (stand-in), squad-dev-a")
-    print(
-        f"{len(passages)} passages, {len(questions)} questions; targets: min cos >= 0.99, top-10 overlap >= 0.9, "
-        "recall within 0.5 points of fp32\n"
-    )
+
+def _print_accuracy(results: Encoded, answers: list[list[str]], texts: list[str]) -> None:
+    """The accuracy table: agreement with fp32 vectors and rankings, and answer recall."""
     print(
         "| path | min cos passages | min cos questions | top-10 overlap mean (min) | "
         + " | ".join(f"R@{k}" for k in KS)
         + " | max abs R delta | seconds |"
     )
     print("|---|---:|---:|---:|" + "---:|" * len(KS) + "---:|---:|")
+    ref_p, ref_q, _ = results["rdr-search fp32"]
+    ref_top = top_k(ref_q, ref_p, 10)
     ref_recall = None
     for name, (p_vec, q_vec, seconds) in results.items():
         top = top_k(q_vec, p_vec, max(KS))
@@ -173,6 +186,20 @@ def accuracy(args: argparse.Namespace, workdir: Path) -> None:
             f"| {name} | {cosines(ref_p, p_vec).min():.4f} | {cosines(ref_q, q_vec).min():.4f} | "
             f"{overlap.mean():.3f} ({overlap.min():.1f}) | {figures} | {delta:.2f} | {seconds:.1f} |"
         )
+
+
+def accuracy(args: argparse.Namespace, workdir: Path) -> None:
+    """Faster paths against fp32 on real weights (all-MiniLM-L6-v2, stand-in) over squad-dev-a."""
+    passages, qas = load_squad(args.questions or None)
+    titles, texts = [p.title for p in passages], [p.text for p in passages]
+    questions = [dpr_normalize_question(q.question) for q in qas]
+    results = _encode_all(args, workdir, titles, texts, questions)
+    print("\n## Accuracy on real weights: all-MiniLM-L6-v2 (stand-in), squad-dev-a")
+    print(
+        f"{len(passages)} passages, {len(questions)} questions; targets: min cos >= 0.99, top-10 overlap >= 0.9, "
+        "recall within 0.5 points of fp32\n"
+    )
+    _print_accuracy(results, [q.answers for q in qas], texts)
 
 
 def main() -> None:

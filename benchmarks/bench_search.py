@@ -1,6 +1,6 @@
-"""Query latency, memory and recall@10 of ``rdr_search.index.FaissIndex`` at 10k, 100k and 1M vectors.
+"""Query latency, memory and recall@10 of ``rdr_search.index.VectorIndex`` at 10k, 100k and 1M vectors.
 
-Vectors (stand-in): a Gaussian fitted to all-MiniLM-L6-v2 outputs over squad-dev-a (passages and
+Vectors (a stand-in): a Gaussian fitted to all-MiniLM-L6-v2 outputs over squad-dev-a (passages and
 questions fitted separately), lifted to 768-d by a random orthogonal map; not iid random vectors, which make
 approximate search look worse and structure-free. Latency of a query = question encoding (BERT-base DPR
 question encoder, random weights, default precision) + index search; the floor = that encoder's bare forward
@@ -25,7 +25,7 @@ import torch
 from benchmarks._common import MINILM_DIR, build_dpr_pair, load_squad, machine_line
 from rdr_search.encoders import EncoderPair, EncoderSpec
 from rdr_search.evaluation import dpr_normalize_question
-from rdr_search.index import FaissIndex
+from rdr_search.index import FaissIndex, VectorIndex
 from rdr_search.settings import Settings
 
 DIM = 768
@@ -88,7 +88,7 @@ def bandwidth(matrix: np.ndarray, rounds: int = 5) -> float:
     return matrix.nbytes / best
 
 
-def index_bytes(index: FaissIndex) -> int:
+def index_bytes(index: VectorIndex) -> int:
     """Memory the index holds: vectors (or codes) plus ids, read from its serialised form (flat: computed)."""
     if index.kind == "flat":
         return len(index) * (DIM * 4 + 16)
@@ -108,7 +108,7 @@ def recall_at_k(found: np.ndarray, truth: np.ndarray) -> float:
     return float(np.mean([len(set(a) & set(b)) / len(b) for a, b in zip(found, truth, strict=True)]))
 
 
-def main() -> None:
+def _parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
     parser.add_argument("--queries", type=int, default=200, help="queries for recall and index latency")
@@ -116,17 +116,18 @@ def main() -> None:
     parser.add_argument("--nprobe", type=int, nargs="*", default=[4, 8, 16, 32, 64], help="IVF probes swept")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--fit-cache", type=Path, default=Path(tempfile.gettempdir()) / "rdr-bench-minilm-fit.npz")
-    args = parser.parse_args()
-    torch.set_num_threads(args.threads)
-    faiss.omp_set_num_threads(args.threads)
+    return parser.parse_args()
 
-    fit = fit_gaussians(args.fit_cache, questions=2000)
-    sampler = Sampler(fit)
-    _, qas = load_squad(args.encoded_queries)
-    questions = [dpr_normalize_question(q.question) for q in qas]
+
+def _question_encoder() -> EncoderPair:
+    """The BERT-base DPR stand-in pair on the default precision, with a one-layer context tower (not timed)."""
     with tempfile.TemporaryDirectory(prefix="rdr-bench-") as tmp:
         ctx_dir, question_dir = build_dpr_pair(Path(tmp), question_layers=12, ctx_layers=1)
-        pair = EncoderPair(EncoderSpec.pair(str(ctx_dir), str(question_dir)), Settings(device="cpu"))
+        return EncoderPair(EncoderSpec.pair(str(ctx_dir), str(question_dir)), Settings(device="cpu"))
+
+
+def _encoder_times(pair: EncoderPair, questions: list[str]) -> tuple[float, float, float]:
+    """(bare forward p50 ms, encode_questions p50 ms, mean tokens), one question at a time."""
     tokens = [pair.question.tokenize([q])[0] for q in questions]
     feeds = [
         {
@@ -139,18 +140,71 @@ def main() -> None:
 
     def forward(feed: dict[str, torch.Tensor]) -> None:
         # The same arithmetic as the product's path (bf16 autocast by default), without tokenizing or pooling.
-        with torch.inference_mode(), pair.question._autocast():
+        with torch.inference_mode(), pair.question.autocast():
             pair.question.model(**feed)
 
     for feed in feeds[:3]:
         forward(feed)
     forward_ms = float(np.median(latencies(forward, feeds)))
     encode_ms = float(np.median(latencies(lambda q: pair.encode_questions([q]), questions)))
+    return forward_ms, encode_ms, float(np.mean([len(t) for t in tokens]))
+
+
+def _flat_row(
+    matrix: np.ndarray, queries: np.ndarray, pair: EncoderPair, questions: list[str], floor_ms: float
+) -> np.ndarray:
+    """Print the exact index's row; return its top-K ids of ``queries``, the truth that recall is measured on."""
+    n = len(matrix)
+    started = time.perf_counter()
+    exact = FaissIndex.build(DIM, [(np.arange(n, dtype=np.int64), matrix)], kind="flat", total=n)
+    built = time.perf_counter() - started
+    _, truth = exact.search(queries, K)
+    timed = queries[: max(20, len(queries) // (10 if n >= 1_000_000 else 1))]
+    search = latencies(lambda q: exact.search(q[None], K), timed)
+    query = latencies(lambda q: exact.search(pair.encode_questions([q]), K), questions)
+    print(
+        f"| {n:,} | flat (exact) | - | 1.000 | {np.median(search):.2f} | {np.percentile(search, 99):.2f} | "
+        f"{np.median(query):.1f} | {floor_ms:.1f} | {np.median(query) / floor_ms:.2f} | "
+        f"{index_bytes(exact) / 1e6:.0f} | {built:.1f} |"
+    )
+    return truth
+
+
+def _ivf_rows(matrix: np.ndarray, queries: np.ndarray, truth: np.ndarray, nprobes: list[int], encode_ms: float) -> None:
+    """Print one row of the approximate index per probe count (its default among them)."""
+    n = len(matrix)
+    started = time.perf_counter()
+    approx = FaissIndex.build(DIM, [(np.arange(n, dtype=np.int64), matrix)], kind="ivf", total=n)
+    built = time.perf_counter() - started
+    ivf = faiss.extract_index_ivf(approx._index)
+    default_nprobe = ivf.nprobe
+    for nprobe in sorted({*nprobes, default_nprobe}):
+        ivf.nprobe = nprobe
+        _, found = approx.search(queries, K)
+        search = latencies(lambda q: approx.search(q[None], K), queries)
+        mark = " (default)" if nprobe == default_nprobe else ""
+        print(
+            f"| {n:,} | ivf{ivf.nlist}-sq8 | {nprobe}{mark} | {recall_at_k(found, truth):.3f} | "
+            f"{np.median(search):.2f} | {np.percentile(search, 99):.2f} | "
+            f"{encode_ms + np.median(search):.1f} | - | - | {index_bytes(approx) / 1e6:.0f} | {built:.1f} |"
+        )
+    ivf.nprobe = default_nprobe
+
+
+def main() -> None:
+    args = _parse_args()
+    torch.set_num_threads(args.threads)
+    faiss.omp_set_num_threads(args.threads)
+    sampler = Sampler(fit_gaussians(args.fit_cache, questions=2000))
+    _, qas = load_squad(args.encoded_queries)
+    questions = [dpr_normalize_question(q.question) for q in qas]
+    pair = _question_encoder()
+    forward_ms, encode_ms, mean_tokens = _encoder_times(pair, questions)
     print("## Search: exact vs approximate (VectorIndex), vectors from a Gaussian fitted to MiniLM (stand-in)")
     print(machine_line())
     print(
         f"question encoder: BERT-base DPR ({pair.precision}), bare forward p50 {forward_ms:.1f} ms, "
-        f"encode_questions p50 {encode_ms:.1f} ms ({np.mean([len(t) for t in tokens]):.0f} tokens)\n"
+        f"encode_questions p50 {encode_ms:.1f} ms ({mean_tokens:.0f} tokens)\n"
     )
     print(
         "| n | index | nprobe | recall@10 | search p50 ms | search p99 ms | query p50 ms (encode+search) | "
@@ -159,46 +213,14 @@ def main() -> None:
     print("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for n in args.sizes:
         matrix = sampler.matrix(n)
-        ids = np.arange(n, dtype=np.int64)
         queries = sampler.draw("q", args.queries)
         gbps = bandwidth(matrix)
-        floor_ms = forward_ms + matrix.nbytes / gbps * 1e3
-        query_vecs = iter(sampler.draw("q", len(questions)))
-
-        started = time.perf_counter()
-        exact = FaissIndex.build(DIM, [(ids, matrix)], kind="flat", total=n)
-        built = time.perf_counter() - started
-        _, truth = exact.search(queries, K)
-        timed = queries[: max(20, args.queries // (10 if n >= 1_000_000 else 1))]
-        search = latencies(lambda q, ix=exact: ix.search(q[None], K), timed)
-        query = latencies(lambda q, ix=exact: ix.search(pair.encode_questions([q]), K), questions)
-        print(
-            f"| {n:,} | flat (exact) | - | 1.000 | {np.median(search):.2f} | {np.percentile(search, 99):.2f} | "
-            f"{np.median(query):.1f} | {floor_ms:.1f} | {np.median(query) / floor_ms:.2f} | "
-            f"{index_bytes(exact) / 1e6:.0f} | {built:.1f} |"
-        )
-        del exact
+        truth = _flat_row(matrix, queries, pair, questions, floor_ms=forward_ms + matrix.nbytes / gbps * 1e3)
         gc.collect()
         if n >= 100_000:
-            started = time.perf_counter()
-            approx = FaissIndex.build(DIM, [(ids, matrix)], kind="ivf", total=n)
-            built = time.perf_counter() - started
-            ivf = faiss.extract_index_ivf(approx._index)
-            default_nprobe = ivf.nprobe
-            for nprobe in sorted({*args.nprobe, default_nprobe}):
-                ivf.nprobe = nprobe
-                _, found = approx.search(queries, K)
-                search = latencies(lambda q, ix=approx: ix.search(q[None], K), queries)
-                mark = " (default)" if nprobe == default_nprobe else ""
-                print(
-                    f"| {n:,} | ivf{ivf.nlist}-sq8 | {nprobe}{mark} | {recall_at_k(found, truth):.3f} | "
-                    f"{np.median(search):.2f} | {np.percentile(search, 99):.2f} | "
-                    f"{encode_ms + np.median(search):.1f} | - | - | {index_bytes(approx) / 1e6:.0f} | {built:.1f} |"
-                )
-            ivf.nprobe = default_nprobe
-            del approx, ivf
+            _ivf_rows(matrix, queries, truth, args.nprobe, encode_ms)
         print(f"|  | (memory bandwidth of a numpy pass at {n:,}: {gbps / 1e9:.1f} GB/s) |||||||||")
-        del matrix, query_vecs
+        del matrix
         gc.collect()
     print("\ntargets: query p50 <= 1.3x floor at 100k; at 1M approximate recall@10 >= 0.95, search p50 <= 2 ms over")
     print("question encoding, memory <= 1 GB.")

@@ -12,33 +12,36 @@ import numpy as np
 import pytest
 import torch
 
-from rdr_search import encoders
-from rdr_search.encoders import EncoderPair, EncoderSpec, resolve_precision
+from rdr_search.encoders import PRECISIONS, EncoderPair, EncoderSpec, precision, resolve_precision
 from rdr_search.errors import ModelLoadError
 from rdr_search.evaluation import read_collection, read_questions
 from rdr_search.settings import Settings
+from tests.datasets import SQUAD, SQUAD_MISSING
 
-SQUAD = Path(__file__).resolve().parents[2] / "shared" / "data" / "squad-dev-a"
-FASTER = [p for p in encoders.PRECISIONS if p not in ("auto", "fp32")]
+FASTER = [p for p in PRECISIONS if p not in ("auto", "fp32")]
 CPU = torch.device("cpu")
+
+Encoded = tuple[EncoderPair, np.ndarray, np.ndarray]
 
 
 @pytest.fixture(scope="module")
 def squad() -> tuple[list[str], list[str], list[str]]:
     """(titles, texts) of 50 real passages and 20 real questions."""
+    if not (SQUAD / "passages.tsv").is_file():
+        pytest.skip(SQUAD_MISSING)
     passages = next(read_collection(SQUAD / "passages.tsv", batch_size=50))
     questions = [qa.question for qa, _ in zip(read_questions(SQUAD / "questions.csv"), range(20), strict=False)]
     return [p.title for p in passages], [p.text for p in passages], questions
 
 
-def _encode(minilm_dir: Path, precision: str, squad) -> tuple[EncoderPair, np.ndarray, np.ndarray]:
+def _encode(minilm_dir: Path, precision_name: str, squad: tuple[list[str], list[str], list[str]]) -> Encoded:
     titles, texts, questions = squad
-    pair = EncoderPair(EncoderSpec.single(str(minilm_dir)), Settings(precision=precision, device="cpu"))
+    pair = EncoderPair(EncoderSpec.single(str(minilm_dir)), Settings(precision=precision_name, device="cpu"))
     return pair, pair.encode_passages(titles, texts), pair.encode_questions(questions)
 
 
 @pytest.fixture(scope="module")
-def exact(minilm_dir: Path, squad) -> tuple[EncoderPair, np.ndarray, np.ndarray]:
+def exact(minilm_dir: Path, squad: tuple[list[str], list[str], list[str]]) -> Encoded:
     return _encode(minilm_dir, "fp32", squad)
 
 
@@ -50,13 +53,15 @@ def _top10(questions: np.ndarray, passages: np.ndarray) -> list[set[int]]:
     return [set(row[:10].tolist()) for row in np.argsort(-(questions @ passages.T), axis=1)]
 
 
-@pytest.mark.parametrize("precision", FASTER)
-def test_faster_path_matches_fp32_on_real_weights(minilm_dir: Path, squad, exact, precision: str) -> None:
-    if precision == "int8" and not encoders.int8_available():
+@pytest.mark.parametrize("precision_name", FASTER)
+def test_faster_path_matches_fp32_on_real_weights(
+    minilm_dir: Path, squad: tuple[list[str], list[str], list[str]], exact: Encoded, precision_name: str
+) -> None:
+    if precision_name == "int8" and not precision.int8_available():
         pytest.skip("this torch build has no quantised kernels")
     ref_pair, ref_p, ref_q = exact
-    pair, p_vec, q_vec = _encode(minilm_dir, precision, squad)
-    assert pair.precision == precision
+    pair, p_vec, q_vec = _encode(minilm_dir, precision_name, squad)
+    assert pair.precision == precision_name
     assert p_vec.dtype == np.float32 and q_vec.dtype == np.float32
     assert _cosines(ref_p, p_vec).min() >= 0.99
     assert _cosines(ref_q, q_vec).min() >= 0.99
@@ -67,11 +72,11 @@ def test_faster_path_matches_fp32_on_real_weights(minilm_dir: Path, squad, exact
 
 
 def test_auto_picks_the_fastest_accurate_path(monkeypatch: pytest.MonkeyPatch) -> None:
-    expected = "bf16" if encoders.cpu_has_native_bf16() else "fp32"
+    expected = "bf16" if precision.cpu_has_native_bf16() else "fp32"
     assert resolve_precision("auto", CPU) == expected
-    monkeypatch.setattr(encoders, "cpu_has_native_bf16", lambda: True)
+    monkeypatch.setattr(precision, "cpu_has_native_bf16", lambda: True)
     assert resolve_precision("auto", CPU) == "bf16"
-    monkeypatch.setattr(encoders, "cpu_has_native_bf16", lambda: False)
+    monkeypatch.setattr(precision, "cpu_has_native_bf16", lambda: False)
     assert resolve_precision("auto", CPU) == "fp32"
     assert resolve_precision("auto", torch.device("cuda")) == "fp32"
     for explicit in ("fp32", "bf16"):
