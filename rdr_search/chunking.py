@@ -172,7 +172,7 @@ class Chunker:
             words += sentence.words
         if current:
             groups.append(current)
-        passages = []
+        passages: list[Passage] = []
         for group in groups:
             start, end = group[0].start, group[-1].end
             body = _SPACE.sub(" ", text[start:end]).strip()

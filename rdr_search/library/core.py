@@ -7,12 +7,13 @@ import time
 from collections.abc import Callable, Sequence
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tqdm.auto import tqdm
 
 from rdr_search.chunking import Chunker
 from rdr_search.documents import Document, DocumentReader
-from rdr_search.encoders import EncoderIdentity, EncoderPair, EncoderSpec
+from rdr_search.encoders.spec import EncoderIdentity, EncoderSpec
 from rdr_search.errors import LibraryError, QueryError, RdrSearchError
 from rdr_search.index import IndexFiles, VectorIndex, index_backend
 from rdr_search.library.ingest import Ingest, PreparedDocument
@@ -23,6 +24,9 @@ from rdr_search.records import AddResult, CheckReport, FileOutcome, FileStatus, 
 from rdr_search.retrieval import dense_search
 from rdr_search.settings import Settings
 from rdr_search.store import Store, VectorSetRecord
+
+if TYPE_CHECKING:  # the pair module imports torch: loaded only when a pair is
+    from rdr_search.encoders.pair import EncoderPair
 
 DB_NAME = "library.sqlite3"
 
@@ -103,6 +107,8 @@ class Library:
     def attach(self, encoders: EncoderSpec | EncoderPair, *, progress: bool = True) -> str:
         """Add another encoder pair's vectors over the same passages (encodes every passage it lacks) and
         keep them current on later adds. Returns the vector set key to pass to ``search``."""
+        from rdr_search.encoders.pair import EncoderPair
+
         if isinstance(encoders, EncoderPair):
             pair = encoders
         else:  # "auto" precision follows the library's primary pair, so the sets stay comparable

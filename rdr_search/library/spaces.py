@@ -10,12 +10,16 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from rdr_search.encoders import EncoderIdentity, EncoderPair, EncoderSpec
+from rdr_search.encoders.spec import EncoderIdentity, EncoderSpec
 from rdr_search.errors import LibraryError
 from rdr_search.index import VectorIndex
 from rdr_search.settings import Settings
 from rdr_search.store import VectorSetRecord
+
+if TYPE_CHECKING:  # the pair module imports torch: loaded only when a pair is
+    from rdr_search.encoders.pair import EncoderPair
 
 
 @dataclass
@@ -60,6 +64,8 @@ def load_pair(
     encoders: EncoderSpec | EncoderPair | None, stored: VectorSetRecord | None, settings: Settings
 ) -> EncoderPair:
     """The pair to open a library with: given, or the one it was built with (at its stored precision)."""
+    from rdr_search.encoders.pair import EncoderPair
+
     if isinstance(encoders, EncoderPair):
         return encoders
     spec, precision = encoders, None

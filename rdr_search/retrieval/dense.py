@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from rdr_search.encoders import EncoderPair
+from typing import TYPE_CHECKING
+
 from rdr_search.index import VectorIndex
 from rdr_search.records import Hit
 from rdr_search.store import Store
+
+if TYPE_CHECKING:
+    from rdr_search.encoders.pair import EncoderPair
 
 SPARE_HITS = 8
 """Passages may be removed between the index scan and the row lookup: ask the index for a few spare."""
