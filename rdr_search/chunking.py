@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from sentence_splitter import SentenceSplitter, SentenceSplitterException
 
 from rdr_search.errors import RdrSearchError
+from rdr_search.records import Span
 from rdr_search.settings import Settings
 
 _WORD = re.compile(r"\S+")
@@ -32,10 +33,7 @@ class Passage:
     ordinal: int
     title: str
     text: str
-    page_start: int
-    page_end: int
-    char_start: int
-    char_end: int
+    span: Span
 
 
 @dataclass(frozen=True)
@@ -183,10 +181,7 @@ class Chunker:
                     ordinal=len(passages),
                     title=title,
                     text=body,
-                    page_start=normalized.page_at(start),
-                    page_end=normalized.page_at(max(start, end - 1)),
-                    char_start=start,
-                    char_end=end,
+                    span=Span(normalized.page_at(start), normalized.page_at(max(start, end - 1)), start, end),
                 )
             )
         return normalized, passages

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 
 
@@ -17,6 +17,25 @@ class FileStatus(StrEnum):
 
 
 @dataclass(frozen=True)
+class Span:
+    """Where a passage lies in its document: pages (1-based, inclusive) and characters of the document's text
+    (as stored, after line joining). Passages, stored passages and hits all hold one."""
+
+    page_start: int
+    page_end: int
+    char_start: int
+    char_end: int
+
+    def pages_label(self, document_pages: int) -> str:
+        """'p. 3', 'pp. 3-4', or '' for documents without pages."""
+        if document_pages <= 1:
+            return ""
+        if self.page_start == self.page_end:
+            return f"p. {self.page_start}"
+        return f"pp. {self.page_start}-{self.page_end}"
+
+
+@dataclass(frozen=True)
 class Hit:
     """One ranked passage for a question."""
 
@@ -25,21 +44,21 @@ class Hit:
     text: str
     title: str
     source: str
-    page_start: int
-    page_end: int
+    span: Span
     document_pages: int
-    char_start: int
-    char_end: int
     passage_id: int
 
     @property
     def pages(self) -> str:
         """'p. 3', 'pp. 3-4', or '' for documents without pages."""
-        if self.document_pages <= 1:
-            return ""
-        if self.page_start == self.page_end:
-            return f"p. {self.page_start}"
-        return f"pp. {self.page_start}-{self.page_end}"
+        return self.span.pages_label(self.document_pages)
+
+    def to_dict(self) -> dict[str, object]:
+        """The hit as flat JSON-ready data (the span's fields inline, plus the 'pages' label)."""
+        out = asdict(self)
+        out.update(out.pop("span"))
+        out["pages"] = self.pages
+        return out
 
 
 @dataclass(frozen=True)

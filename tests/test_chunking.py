@@ -36,20 +36,20 @@ def test_spans_point_into_the_normalized_text() -> None:
     pages = ["First page has one sentence here. And another one.\n\nA new paragraph.", "Second page text."]
     normalized, passages = Chunker(Settings(passage_words=5)).split("Doc", pages)
     for p in passages:
-        assert " ".join(normalized.text[p.char_start : p.char_end].split()) == p.text
-    assert passages[0].page_start == 1 and passages[-1].page_end == 2
+        assert " ".join(normalized.text[p.span.char_start : p.span.char_end].split()) == p.text
+    assert passages[0].span.page_start == 1 and passages[-1].span.page_end == 2
 
 
 def test_passages_may_cross_pages_and_record_the_range() -> None:
     pages = ["Alpha beta gamma delta.", "Epsilon zeta eta theta."]
     _, passages = Chunker(Settings(passage_words=100)).split("Doc", pages)
-    assert len(passages) == 1 and (passages[0].page_start, passages[0].page_end) == (1, 2)
+    assert len(passages) == 1 and (passages[0].span.page_start, passages[0].span.page_end) == (1, 2)
 
 
 def test_empty_pages_keep_page_numbers_right() -> None:
     pages = ["Page one words.", "   ", "Page three words."]
     _, passages = Chunker(Settings(passage_words=3)).split("Doc", pages)
-    assert [(p.text, p.page_start) for p in passages] == [("Page one words.", 1), ("Page three words.", 3)]
+    assert [(p.text, p.span.page_start) for p in passages] == [("Page one words.", 1), ("Page three words.", 3)]
 
 
 def test_a_sentence_longer_than_the_budget_is_hard_split() -> None:

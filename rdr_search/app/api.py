@@ -20,7 +20,7 @@ SESSIONLESS_NOTE = (
 
 def hit_json(hit: Hit, other: Mapping[int, int] | None = None) -> dict[str, Any]:
     """A hit as the API returns it (with its 'pages' label, and its rank in the other list when comparing)."""
-    out = {**asdict(hit), "pages": hit.pages}
+    out = hit.to_dict()
     if other is not None:
         out["other_rank"] = other.get(hit.passage_id)
     return out

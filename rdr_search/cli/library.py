@@ -52,7 +52,7 @@ def search(
         hits = lib.search(question, k)
         empty = not lib.stats()["passages"]
     if as_json:
-        typer.echo(json.dumps([{**asdict(h), "pages": h.pages} for h in hits], ensure_ascii=False, indent=2))
+        typer.echo(json.dumps([h.to_dict() for h in hits], ensure_ascii=False, indent=2))
         return
     if not hits:
         typer.echo("The library is empty: add documents first." if empty else "No results.")

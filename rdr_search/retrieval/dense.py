@@ -32,11 +32,8 @@ def dense_search(question: str, k: int, encoders: EncoderPair, index: VectorInde
                 text=record.text,
                 title=record.document_title,
                 source=record.source,
-                page_start=record.page_start,
-                page_end=record.page_end,
+                span=record.span,
                 document_pages=record.document_pages,
-                char_start=record.char_start,
-                char_end=record.char_end,
                 passage_id=record.id,
             )
         )

@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
+from rdr_search.records import Span
+
 
 def content_key(title: str, text: str) -> str:
     """What an encoder sees of a passage, hashed: equal keys mean equal vectors for one encoder."""
@@ -37,10 +39,7 @@ class PassageRecord:
     document_pages: int
     document_kind: str
     ordinal: int
-    page_start: int
-    page_end: int
-    char_start: int
-    char_end: int
+    span: Span
     text: str
 
 

@@ -20,6 +20,7 @@ import numpy as np
 
 from rdr_search.chunking import Passage
 from rdr_search.errors import LibraryError
+from rdr_search.records import Span
 from rdr_search.store.records import DocumentRecord, PassageRecord, VectorSetRecord, content_key
 from rdr_search.store.schema import SCHEMA, check_version
 
@@ -244,10 +245,10 @@ class Store:
                         p.ordinal,
                         p.title,
                         p.text,
-                        p.page_start,
-                        p.page_end,
-                        p.char_start,
-                        p.char_end,
+                        p.span.page_start,
+                        p.span.page_end,
+                        p.span.char_start,
+                        p.span.char_end,
                         content_key(p.title, p.text),
                     ),
                 )
@@ -290,7 +291,10 @@ class Store:
             " WHERE p.id IN ({marks})",
             [int(i) for i in ids],
         )
-        return {int(row[0]): PassageRecord(*row) for row in rows}
+        return {
+            int(r[0]): PassageRecord(r[0], r[1], r[2], r[3], r[4], r[5], r[6], Span(r[7], r[8], r[9], r[10]), r[11])
+            for r in rows
+        }
 
     def counts(self) -> tuple[int, int]:
         """(documents, passages)."""

@@ -14,6 +14,7 @@ from rdr_search.app.service import NO_COMPARE_PAIR, SAMPLES_KEY, AppService, Mod
 from rdr_search.encoders import EncoderSpec
 from rdr_search.errors import ModelLoadError, RdrSearchError
 from rdr_search.library import Hit, Library
+from rdr_search.records import Span
 from tests.app.helpers import RunningApp, running_app, tiny_config, tiny_spec
 
 TOPICS = {
@@ -106,11 +107,8 @@ def hit(rank: int, passage_id: int) -> Hit:
         text="Fire <b>and</b> ice",
         title="T",
         source="s.txt",
-        page_start=1,
-        page_end=1,
+        span=Span(1, 1, 0, 10),
         document_pages=1,
-        char_start=0,
-        char_end=10,
         passage_id=passage_id,
     )
 

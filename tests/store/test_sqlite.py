@@ -7,11 +7,12 @@ from pathlib import Path
 import numpy as np
 
 from rdr_search.chunking import Passage
+from rdr_search.records import Span
 from rdr_search.store import Store, content_key
 
 
 def passages(texts: list[str]) -> list[Passage]:
-    return [Passage(i, "Doc", text, 1, 1, 0, len(text)) for i, text in enumerate(texts)]
+    return [Passage(i, "Doc", text, Span(1, 1, 0, len(text))) for i, text in enumerate(texts)]
 
 
 def commit(store: Store, source: str, texts: list[str], set_id: int, replaces: int | None = None) -> list[int]:

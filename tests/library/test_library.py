@@ -67,8 +67,8 @@ def test_add_files_reports_each_file_and_hits_carry_source_and_page(library: Lib
         assert hit.title == "A Short History of Treaties"
         for page, word in {1: "Versailles", 2: "Vienna", 3: "Magna"}.items():
             if word in hit.text:
-                assert hit.page_start <= page <= hit.page_end
-    assert {h.page_start for h in pdf_hits} == {1, 2, 3}
+                assert hit.span.page_start <= page <= hit.span.page_end
+    assert {h.span.page_start for h in pdf_hits} == {1, 2, 3}
     assert any(h.pages == "p. 2" for h in pdf_hits)
     titles = {h.source: h.title for h in hits}
     assert titles["garden.docx"] == "Gardening Basics"

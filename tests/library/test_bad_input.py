@@ -12,7 +12,7 @@ from rdr_search.encoders import EncoderPair, EncoderSpec
 from rdr_search.library import Library
 from rdr_search.settings import Settings
 
-CORPUS = Path(__file__).parent / "corpus" / "bad"
+CORPUS = Path(__file__).parents[1] / "corpus" / "bad"
 SETTINGS = Settings(precision="fp32", max_file_bytes=30 * 1024 * 1024, parse_timeout_s=60)
 
 # file in tests/corpus/bad -> words its outcome message must contain

@@ -12,7 +12,7 @@ import pytest
 
 from rdr_search.encoders import EncoderPair, EncoderSpec
 from rdr_search.library import Library
-from tests.crash_worker import CHURN_SETTINGS, churn
+from tests.library.crash_worker import CHURN_SETTINGS, churn
 
 KILLS = 20
 
@@ -46,7 +46,7 @@ def test_sigkill_at_random_moments_never_breaks_the_library(
     library = tmp_path / "library"
     # A forkserver that has imported the engine once makes each killed writer start in milliseconds.
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["tests.crash_worker"])
+    context.set_forkserver_preload(["tests.library.crash_worker"])
     rng = random.Random(20261128)
     kills = 0
     seen_documents: set[int] = set()
