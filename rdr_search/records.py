@@ -6,6 +6,32 @@ from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 
 
+class SearchMode(StrEnum):
+    """How passages are ranked for a question."""
+
+    DENSE = "dense"
+    KEYWORD = "keyword"
+    HYBRID = "hybrid"
+
+
+@dataclass(frozen=True)
+class SearchFilters:
+    """Which passages a search may return; empty fields do not filter."""
+
+    sources: tuple[str, ...] = ()
+    """Documents by source name (any of them)."""
+    kinds: tuple[str, ...] = ()
+    """Document types, e.g. ("pdf", "markdown")."""
+    added_after: str | None = None
+    """ISO date or timestamp: documents added at or after it."""
+    added_before: str | None = None
+    """ISO date or timestamp: documents added before it."""
+
+    @property
+    def empty(self) -> bool:
+        return not (self.sources or self.kinds or self.added_after or self.added_before)
+
+
 class FileStatus(StrEnum):
     """What happened to one file of an add."""
 
@@ -47,6 +73,12 @@ class Hit:
     span: Span
     document_pages: int
     passage_id: int
+    mode: str = "dense"
+    """How it was found: "dense", "keyword" or "hybrid" (see :class:`SearchMode`)."""
+    kind: str = ""
+    """The document's type ("pdf", "markdown", ...)."""
+    sentence: Span | None = None
+    """The passage's sentence closest to the question (its page is the hit's page), when known."""
 
     @property
     def pages(self) -> str:

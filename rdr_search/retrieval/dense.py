@@ -34,6 +34,7 @@ def dense_search(question: str, k: int, encoders: EncoderPair, index: VectorInde
                 source=record.source,
                 span=record.span,
                 document_pages=record.document_pages,
+                kind=record.document_kind,
                 passage_id=record.id,
             )
         )
