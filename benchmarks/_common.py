@@ -25,8 +25,11 @@ SQUAD_DIR = ROOT.parent / "shared" / "data" / "squad-dev-a"
 
 
 def squad_dir() -> Path:
-    """The squad-dev-a folder (``RDR_SEARCH_SQUAD`` overrides); exits saying how to get it when absent."""
-    folder = Path(os.environ.get("RDR_SEARCH_SQUAD") or SQUAD_DIR)
+    """The squad-dev-a folder: ``RDR_SEARCH_SQUAD``, else a copy beside the repository, else ``data/squad-dev``
+    as ``python scripts/get_squad.py`` writes it; exits saying how to get it when absent."""
+    candidates = [Path(os.environ["RDR_SEARCH_SQUAD"])] if os.environ.get("RDR_SEARCH_SQUAD") else []
+    candidates += [SQUAD_DIR, Path(__file__).resolve().parents[1] / "data" / "squad-dev"]
+    folder = next((c for c in candidates if (c / "passages.tsv").is_file()), candidates[0])
     if not (folder / "passages.tsv").is_file():
         raise SystemExit(
             f"squad-dev-a not found at {folder}: run python scripts/get_squad.py "

@@ -24,9 +24,22 @@ _CANDIDATES = (
 )
 
 
+SMALL_QA = REPO / "tests" / "corpus" / "small-qa"
+"""Twelve self-written paragraphs and 24 questions in squad-dev-a's layout (see its README.md): always present."""
+
+
 def squad_dir() -> Path | None:
     """The folder holding passages.tsv, questions.csv and questions.jsonl, or None."""
     return next((folder for folder in _CANDIDATES if (folder / "passages.tsv").is_file()), None)
+
+
+def squad_or_missing() -> Path:
+    """:func:`squad_dir`, or the first place it is looked for (for parametrised tests marked ``needs_squad``)."""
+    return squad_dir() or _CANDIDATES[0]
+
+
+needs_squad = pytest.mark.skipif(squad_dir() is None, reason=SQUAD_MISSING)
+"""Marks a test that reads squad-dev-a, so it skips (saying how to get the data) where it is absent."""
 
 
 def require_squad() -> Path:

@@ -16,7 +16,7 @@ from rdr_search.encoders import PRECISIONS, EncoderPair, EncoderSpec, precision,
 from rdr_search.errors import ModelLoadError
 from rdr_search.evaluation import read_collection, read_questions
 from rdr_search.settings import Settings
-from tests.datasets import SQUAD, SQUAD_MISSING
+from tests.data import require_squad
 
 FASTER = [p for p in PRECISIONS if p not in ("auto", "fp32")]
 CPU = torch.device("cpu")
@@ -27,10 +27,9 @@ Encoded = tuple[EncoderPair, np.ndarray, np.ndarray]
 @pytest.fixture(scope="module")
 def squad() -> tuple[list[str], list[str], list[str]]:
     """(titles, texts) of 50 real passages and 20 real questions."""
-    if not (SQUAD / "passages.tsv").is_file():
-        pytest.skip(SQUAD_MISSING)
-    passages = next(read_collection(SQUAD / "passages.tsv", batch_size=50))
-    questions = [qa.question for qa, _ in zip(read_questions(SQUAD / "questions.csv"), range(20), strict=False)]
+    squad = require_squad()
+    passages = next(read_collection(squad / "passages.tsv", batch_size=50))
+    questions = [qa.question for qa, _ in zip(read_questions(squad / "questions.csv"), range(20), strict=False)]
     return [p.title for p in passages], [p.text for p in passages], questions
 
 

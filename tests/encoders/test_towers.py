@@ -18,7 +18,7 @@ from transformers import (
 
 from rdr_search.encoders import EncoderPair, EncoderSpec, padded_batches
 from rdr_search.settings import Settings
-from tests.datasets import SMALL_QA, SQUAD, needs_squad
+from tests.data import SMALL_QA, needs_squad, squad_or_missing
 
 EXACT = Settings(precision="fp32", batch_size=4)
 
@@ -99,7 +99,7 @@ def _first_paragraphs(passages_tsv: Path) -> list[dict[str, str]]:
     ("folder", "stride", "asked"),
     [
         pytest.param(SMALL_QA, 1, 24, id="small-qa"),
-        pytest.param(SQUAD, 2, 25, id="squad-dev-a", marks=needs_squad),
+        pytest.param(squad_or_missing(), 2, 25, id="squad-dev-a", marks=needs_squad),
     ],
 )
 def test_real_sentence_encoder_ranks_the_right_paragraph_first(
