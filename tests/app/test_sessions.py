@@ -153,3 +153,12 @@ def test_the_service_layer_needs_no_gradio() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=Path(__file__).parents[2]
     )
     assert out.stdout.strip() == "False"
+
+
+def test_public_banner_names_models_not_server_folders(service_factory, tiny_pair: tuple[Path, Path]) -> None:
+    service = service_factory()
+    state, line = service.status()
+    assert state == "ready"
+    for folder in tiny_pair:
+        assert folder.name in line and str(folder.parent) not in line
+    assert str(service.config.sessions_root) not in service.describe_scope()
