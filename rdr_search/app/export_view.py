@@ -72,6 +72,10 @@ def _remove_empty_folders(root: Path) -> None:
                     os.rmdir(entry.path)
 
 
+def _button_label(fmt: str) -> str:
+    return "Download " + dict((value, name) for name, value in FORMAT_CHOICES)[fmt]
+
+
 def build_export_view(service: AppService) -> gr.State:
     """The format choice and download button (place it under the results); returns the state the search
     handler sets to :func:`shown` of its results."""
@@ -81,17 +85,23 @@ def build_export_view(service: AppService) -> gr.State:
             FORMAT_CHOICES, value="csv", label="Export format", elem_id="export-format", scale=3, min_width=240
         )
         button = gr.DownloadButton(
-            "Download results", interactive=False, elem_id="export-button", scale=1, size="md", min_width=160
+            _button_label("csv"), interactive=False, elem_id="export-button", scale=1, size="md", min_width=160
         )
 
     def on_results(current: ShownResults | None, chosen: str) -> gr.DownloadButton:
+        fmt = export_format(chosen)
         if current is None or not current.hits:
-            return gr.DownloadButton(value=None, interactive=False)
-        path = write_export(current, export_format(chosen), button.GRADIO_CACHE)
-        return gr.DownloadButton(value=str(path), interactive=True)
+            return gr.DownloadButton(_button_label(fmt), value=None, interactive=False)
+        path = write_export(current, fmt, button.GRADIO_CACHE)
+        return gr.DownloadButton(_button_label(fmt), value=str(path), interactive=True)
 
+    # always_last: a format picked while a file is being written is written next, so the button always ends
+    # up holding the latest results in the format shown.
     events = [results.change, fmt.change]
-    gr.on(events, on_results, [results, fmt], [button], show_progress="hidden", api_visibility="private")
+    gr.on(
+        events, on_results, [results, fmt], [button], show_progress="hidden", api_visibility="private",
+        trigger_mode="always_last",
+    )  # fmt: skip
     return results
 
 
