@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import struct
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from rdr_search.evaluation.plot import CURVE_MAX_K, at_ks, curve_ks, plot_recall, recall_png
 from rdr_search.evaluation.recall import RecallReport, answer_recall, recall_from_hits
+from tests.data import REPO
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -51,7 +54,13 @@ def test_the_chart_is_a_png_with_one_line_per_report(tmp_path: Path) -> None:
 
 
 def test_drawing_needs_no_pyplot() -> None:
-    import sys
-
-    recall_png([RecallReport("only k=1", 1, {1: 100.0})])
-    assert "matplotlib.pyplot" not in sys.modules  # no global backend state in a threaded server
+    # In a fresh interpreter (other tests' imports, e.g. gradio's, may load pyplot in this one).
+    code = (
+        "import sys\n"
+        "import rdr_search.evaluation.plot as plot\n"
+        "assert 'matplotlib' not in sys.modules  # imported only when drawing\n"
+        "data = plot.recall_png([plot.RecallReport('only k=1', 1, {1: 100.0})])\n"
+        "print(data.startswith(b'\\x89PNG'), 'matplotlib.pyplot' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=True)
+    assert out.stdout.split() == ["True", "False"]  # no global backend state in a threaded server
