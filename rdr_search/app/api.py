@@ -8,6 +8,7 @@ from typing import Any
 
 import gradio as gr
 
+from rdr_search.app.export_view import build_export_api
 from rdr_search.app.render import other_ranks
 from rdr_search.app.service import AppService
 from rdr_search.app.web import api_errors, library_key
@@ -85,6 +86,7 @@ def build_api(service: AppService) -> None:
     trigger.click(documents, outputs=[out], api_name="documents")
     trigger.click(remove, inputs=[source], outputs=[out], api_name="remove")
     trigger.click(load_samples, outputs=[out], api_name="load_samples")
+    build_export_api(service, note)
     if config.compare_spec is not None:
         trigger.click(
             compare, inputs=[question, k], outputs=[out], api_name="compare",

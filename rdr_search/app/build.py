@@ -30,8 +30,9 @@ def build_app(config: AppConfig, service: AppService | None = None) -> gr.Blocks
 
     Named API endpoints for gradio_client: ``add_files(files)``, ``search(question, k)``, ``documents()``,
     ``remove(source)``, ``load_samples()``, and with a compare pair ``compare(question, k)``; each returns
-    JSON. In session-scoped mode each client session has its own library; calls without one (MCP, or no
-    session_hash) search the sample documents. Launch it with ``launch_options(config)`` (rdr_search.app.web).
+    JSON; ``export(question, k, format)`` returns a file (csv, json or md, each hit with a citation). In
+    session-scoped mode each client session has its own library; calls without one (MCP, or no session_hash)
+    search the sample documents. Launch it with ``launch_options(config)`` (rdr_search.app.web).
     """
     service = service or AppService(config)
     private: dict[str, Any] = {"api_visibility": "private"}

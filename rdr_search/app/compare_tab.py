@@ -6,8 +6,9 @@ from dataclasses import dataclass
 
 import gradio as gr
 
+from rdr_search.app.compare_eval import build_compare_eval
 from rdr_search.app.render import EMPTY_LIBRARY, TYPE_A_QUESTION, notice, other_ranks, render_compare_head, render_hits
-from rdr_search.app.search_tab import EXAMPLE_QUESTIONS, question_row
+from rdr_search.app.search_tab import EXAMPLE_QUESTIONS, on_ask, question_row
 from rdr_search.app.service import AppService
 from rdr_search.app.web import library_key, shown_error
 
@@ -60,12 +61,6 @@ def build_compare_tab(service: AppService) -> CompareHeads:
             with gr.Column(elem_id="compare-right-column", min_width=320):
                 heads_right = gr.HTML(right_head, elem_id="compare-right-head", js_on_load=None)
                 right = gr.HTML(notice(TYPE_A_QUESTION), elem_id="compare-right", js_on_load=None)
-    gr.on(
-        [question.submit, button.click],
-        on_compare,
-        inputs=[question, top_k],
-        outputs=[left, right],
-        show_progress="minimal",
-        api_visibility="private",
-    )
+        build_compare_eval(service)
+    on_ask(question, button, on_compare, [question, top_k], [left, right])
     return CompareHeads(heads_left, heads_right)

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import gradio as gr
 
+from rdr_search.app.export_view import ShownResults, build_export_view, shown
 from rdr_search.app.render import EMPTY_LIBRARY, TYPE_A_QUESTION, notice, render_hits
 from rdr_search.app.service import AppService
 from rdr_search.app.web import library_key, shown_error
@@ -41,19 +45,27 @@ def question_row(
     return question, top_k, run
 
 
+def on_ask(
+    question: gr.Textbox, button: gr.Button, fn: Callable[..., Any], inputs: list[Any], outputs: list[Any]
+) -> None:
+    """Run ``fn`` on Enter in the question box or a click on the button (the Search and Compare tabs)."""
+    triggers = [question.submit, button.click]
+    gr.on(triggers, fn, inputs=inputs, outputs=outputs, show_progress="minimal", api_visibility="private")
+
+
 def build_search_tab(service: AppService) -> None:
     """Components and events of the Search tab."""
     config = service.config
 
-    def on_search(question: str, k: float, request: gr.Request) -> str:
+    def on_search(question: str, k: float, request: gr.Request) -> tuple[str, ShownResults | None]:
         text = (question or "").strip()
         if not text:
-            return notice(TYPE_A_QUESTION)
+            return notice(TYPE_A_QUESTION), None
         try:
             hits, empty = service.search(text, k, library_key(config, request))
         except Exception as exc:
-            return shown_error(exc)
-        return notice(EMPTY_LIBRARY) if empty else render_hits(hits, text)
+            return shown_error(exc), None
+        return notice(EMPTY_LIBRARY) if empty else render_hits(hits, text), shown(text, hits)
 
     with gr.Tab("Search", id="search", elem_id="tab-search"):
         question, top_k, button = question_row(
@@ -65,11 +77,5 @@ def build_search_tab(service: AppService) -> None:
         )
         gr.Examples(EXAMPLE_QUESTIONS, inputs=[question], label="Example questions (after Load sample documents)")
         results = gr.HTML(notice(TYPE_A_QUESTION), elem_id="results", js_on_load=None)
-    gr.on(
-        [question.submit, button.click],
-        on_search,
-        inputs=[question, top_k],
-        outputs=[results],
-        show_progress="minimal",
-        api_visibility="private",
-    )
+        last_results = build_export_view(service)
+    on_ask(question, button, on_search, [question, top_k], [results, last_results])

@@ -19,11 +19,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rdr_search.app.inputs import InputError, result_count, text_input
+from rdr_search.app.recall_check import library_curves, parse_expected
 from rdr_search.app.sessions import SessionLibraries, SessionLimits, default_root
 from rdr_search.app.uploads import UploadedFiles
 from rdr_search.documents import DocumentReader
 from rdr_search.encoders import EncoderPair, EncoderSpec
 from rdr_search.errors import RdrSearchError
+from rdr_search.evaluation import RecallReport
 from rdr_search.library import AddResult, Hit, Library, LibraryDocument
 from rdr_search.settings import Settings
 
@@ -367,11 +369,30 @@ class AppService:
         with self.library(key, create=False) as library:
             if library is None or library.stats()["documents"] == 0:
                 return [], [], True
-            vector_set = self._compare_keys.get(library)
-            if vector_set is None:
-                reason = self._attach_errors.get(library, "it is not attached to this library")
-                raise RdrSearchError(f"The compare pair cannot search this library: {reason}")
+            vector_set = self._compare_set(library)
             return library.search(text, count), library.search(text, count, vector_set=vector_set), False
+
+    def _compare_set(self, library: Library) -> str:
+        vector_set = self._compare_keys.get(library)
+        if vector_set is None:
+            reason = self._attach_errors.get(library, "it is not attached to this library")
+            raise RdrSearchError(f"The compare pair cannot search this library: {reason}")
+        return vector_set
+
+    def recall_check(self, lines: object, k: object, key: str | None) -> tuple[list[RecallReport], bool]:
+        """(answer recall at k = 1..k of each pair, the compare pair too if any, on questions with expected
+        answers given as lines ``question | answer1; answer2``; whether the library is empty)."""
+        questions, depth = parse_expected(lines), result_count(k, self.config.max_k, self.config.max_k)
+        compare = self.config.compare_spec is not None
+        if compare:
+            self._require_compare()  # loaded, or the message why not
+        main, other = (name.partition(": ")[0] for name in self.pair_names())
+        with self.library(key, create=False) as library:
+            if library is None or library.stats()["documents"] == 0:
+                return [], True
+            pairs: list[tuple[str, str | None]] = [(f"Main pair: {main}", None)]
+            pairs += [(f"Compare pair: {other}", self._compare_set(library))] if compare else []
+            return library_curves(library, questions, pairs, depth), False
 
     def documents(self, key: str | None) -> list[LibraryDocument]:
         with self.library(key, create=False) as library:

@@ -36,6 +36,10 @@ CompareSentenceOption = Annotated[
     str | None, typer.Option("--compare-sentence-encoder", help="One sentence-transformers folder as second pair.")
 ]
 JsonOption = Annotated[Path | None, typer.Option("--json", help="Also write the figures as JSON here.")]
+PlotOption = Annotated[
+    Path | None,
+    typer.Option("--plot", help="Also draw recall for k = 1..100 (one line per pair) as a PNG here (matplotlib)."),
+]
 
 
 @dataclass(frozen=True)
@@ -114,6 +118,7 @@ def evaluate(
     compare_question: CompareQuestionOption = None,
     compare_sentence: CompareSentenceOption = None,
     json_out: JsonOption = None,
+    plot: PlotOption = None,
     library: LibraryOption = DEFAULT_LIBRARY,
     *,
     encoders: EncoderOptions,
@@ -122,17 +127,20 @@ def evaluate(
     from itertools import islice
 
     from rdr_search.evaluation import MATCH_TYPES, evaluate_library, format_markdown, read_questions, to_json
+    from rdr_search.evaluation.plot import at_ks, curve_ks
 
     if match not in MATCH_TYPES:
         raise fail(f"--match is one of {', '.join(MATCH_TYPES)} (got {match!r})")
     cutoffs = _parse_ks(ks)
+    if plot is not None:
+        _check_plot(plot)
     spec = encoders.spec()
     compare = _compare_spec((compare_preset, compare_ctx, compare_question, compare_sentence), encoders.model_dir)
     if compare is not None and collection is None:
         raise fail("--compare-* needs --collection: a library holds the vectors of one pair.")
     task = _Task(
         questions=list(islice(read_questions(questions), limit)),
-        ks=cutoffs,
+        ks=curve_ks(cutoffs) if plot is not None else cutoffs,  # a curve needs every k
         match=match,
         dataset=f"{questions.resolve().parent.name}/{questions.stem}",
     )
@@ -142,6 +150,29 @@ def evaluate(
     else:
         specs = [spec] if compare is None else [spec, compare]
         reports = _collection_reports(specs, encoders, task, collection, work_dir)
-    typer.echo(format_markdown(reports))
+    table = [at_ks(r, cutoffs) for r in reports]
+    typer.echo(format_markdown(table))
     if json_out is not None:
-        json_out.write_text(to_json(reports))
+        json_out.write_text(to_json(table))
+    if plot is not None:
+        _write_plot(reports, plot)
+
+
+def _check_plot(path: Path) -> None:
+    """Before the run: --plot needs matplotlib and a folder to write into."""
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        raise fail("--plot needs matplotlib: pip install matplotlib") from None
+    if not path.parent.is_dir():
+        raise fail(f"--plot: the folder {path.parent} does not exist")
+
+
+def _write_plot(reports: list[RecallReport], path: Path) -> None:
+    from rdr_search.evaluation.plot import plot_recall
+
+    try:
+        plot_recall(reports, path)
+    except OSError as exc:
+        raise fail(f"Cannot write {path}: {exc.strerror or exc}") from exc
+    typer.echo(f"wrote the recall curve (k = 1..{max(max(r.recall) for r in reports)}) to {path}")

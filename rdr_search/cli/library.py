@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from rdr_search.cli.exporting import FormatOption, OutputOption, export_format, write_export
 from rdr_search.cli.options import (
     DEFAULT_LIBRARY,
     LOADING_OPTIONS,
@@ -43,14 +44,20 @@ def search(
     question: Annotated[str, typer.Argument(help="A question in plain words.")],
     k: Annotated[int, typer.Option("-k", "--top-k", min=1, max=1000, help="How many passages.")] = 5,
     as_json: Annotated[bool, typer.Option("--json", help="Print hits as JSON.")] = False,
+    fmt: FormatOption = None,
+    output: OutputOption = None,
     library: LibraryOption = DEFAULT_LIBRARY,
     *,
     encoders: EncoderOptions,
 ) -> None:
     """Show the passages that best answer QUESTION, best first, with source, page and score."""
+    fmt = export_format(fmt, output, as_json)
     with encoders.open_library(library) as lib:
         hits = lib.search(question, k)
         empty = not lib.stats()["passages"]
+    if fmt is not None:
+        write_export(hits, question, fmt, output)
+        return
     if as_json:
         typer.echo(json.dumps([h.to_dict() for h in hits], ensure_ascii=False, indent=2))
         return

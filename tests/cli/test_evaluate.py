@@ -80,3 +80,22 @@ def test_bad_cutoffs_or_match_type_are_one_message(
 ) -> None:
     result = run("eval", *tiny_task, *encoders, *options, cwd=tmp_path)
     assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_eval_plot_writes_a_png_of_both_pairs(
+    encoders: list[str], other_tiny_pair: tuple[Path, Path], tiny_task: list[str], tmp_path: Path
+) -> None:
+    other = ["--compare-ctx-encoder", str(other_tiny_pair[0]), "--compare-question-encoder", str(other_tiny_pair[1])]
+    plot, figures = tmp_path / "recall.png", tmp_path / "out.json"
+    result = run(
+        "eval", *tiny_task, *encoders, *other, "-k", "1,2", "--plot", str(plot), "--json", str(figures), cwd=tmp_path
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[0].replace(" ", "") == "||Top-KPassages|1|2|"  # the table keeps its ks
+    assert f"wrote the recall curve (k = 1..100) to {plot}" in result.stdout
+    data = plot.read_bytes()
+    assert data.startswith(b"\x89PNG\r\n\x1a\n") and len(data) > 1000
+    assert [sorted(r["recall"]) for r in json.loads(figures.read_text())["reports"]] == [["1", "2"], ["1", "2"]]
+
+    missing = run("eval", *tiny_task, *encoders, "--plot", str(tmp_path / "no" / "r.png"), cwd=tmp_path)
+    assert missing.returncode == 2 and "does not exist" in missing.stderr
