@@ -15,23 +15,22 @@ import logging
 import threading
 import weakref
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 
+from rdr_search.app.config import AppConfig
 from rdr_search.app.inputs import InputError, result_count, text_input
+from rdr_search.app.models import describe_pair
 from rdr_search.app.recall_check import library_curves, parse_expected
-from rdr_search.app.sessions import SessionLibraries, SessionLimits, default_root
+from rdr_search.app.sessions import SessionLibraries, default_root
 from rdr_search.app.uploads import UploadedFiles
 from rdr_search.documents import DocumentReader
 from rdr_search.encoders import EncoderPair, EncoderSpec
 from rdr_search.errors import RdrSearchError
 from rdr_search.evaluation import RecallReport
 from rdr_search.library import AddResult, Hit, Library, LibraryDocument
-from rdr_search.settings import Settings
 
 log = logging.getLogger("rdr_search.app")
 
-SAMPLES_DIR = Path(__file__).resolve().parents[2] / "data" / "samples"
 SAMPLES_KEY = "__samples__"
 """Library key for requests without a browser session in session-scoped mode (MCP, bare API calls)."""
 
@@ -46,41 +45,6 @@ PUBLIC_LOAD_FAILURE = "The models could not be loaded on the server; its log say
 
 class ModelsNotReady(RdrSearchError):
     """The encoders are still loading, or could not be loaded (the message says which and why)."""
-
-
-@dataclass(frozen=True)
-class AppConfig:
-    """Everything the app needs to know at startup."""
-
-    library_path: Path = Path("data/library")
-    """The persistent library (local mode)."""
-    encoder_spec: EncoderSpec | None = None
-    """None: the pair an existing local library was built with, else the default RDR pair."""
-    compare_spec: EncoderSpec | None = None
-    """A second pair to rank the same passages with (the Compare tab); None: no Compare tab."""
-    settings: Settings = field(default_factory=Settings)
-    session_scoped: bool = False
-    """Each browser session gets its own temporary library (public deployments)."""
-    sessions_root: Path | None = None
-    """Where session libraries live (default: a stable folder under the system temp dir, swept at start)."""
-    limits: SessionLimits = field(default_factory=SessionLimits)
-    sweep_interval_s: float = 60.0
-    samples_dir: Path = SAMPLES_DIR
-    concurrency: int = 8
-    """Events of one kind that may run at once (Gradio's default is 1: a search would wait for an ingest)."""
-    max_upload_mb: int = 200
-    """Server-wide cap on one uploaded file; it only guards the server (per-file limits come back as outcomes)."""
-    max_files_per_request: int = 100
-    max_name_chars: int = 1024
-    """Longest document name a request may pass (e.g. to remove)."""
-    max_body_kb: int = 1024
-    """Largest non-upload request body (API calls carry small JSON)."""
-    upload_max_age_s: int = 1800
-    """Uploads nobody submitted are deleted after this long (the ones submitted are deleted once read)."""
-    default_k: int = 5
-    max_k: int = 50
-    reader_workers: int = 2
-    """Parser processes shared by every library of the app."""
 
 
 class AppService:
@@ -205,7 +169,7 @@ class AppService:
             return "loading", f"Loading models ({name})…"
         if self._error is not None or self._pair is None:
             return "failed", PUBLIC_LOAD_FAILURE if public else (self._error or "The models could not be loaded.")
-        return "ready", _describe(self._pair, public)
+        return "ready", describe_pair(self._pair, public)
 
     def compare_status(self) -> tuple[str, str] | None:
         """None without a compare pair, else ("loading" | "ready" | "failed", a line for people)."""
@@ -221,14 +185,18 @@ class AppService:
             return "failed", self._compare_error or "The compare pair could not be loaded."
         if self._local is not None and self._local in self._attach_errors:
             return "failed", f"It could not be added to the library: {self._attach_errors[self._local]}"
-        return "ready", _describe(self._compare_pair, public)
+        return "ready", describe_pair(self._compare_pair, public)
 
     def pair_names(self) -> tuple[str, str]:
         """(main, compare) pair descriptions for column headings; spec names until the pairs are loaded."""
         public = self.config.session_scoped
         main_spec, other_spec = self.config.encoder_spec, self.config.compare_spec
-        main = _describe(self._pair, public) if self._pair else (main_spec.name if main_spec else "the library's pair")
-        other = _describe(self._compare_pair, public) if self._compare_pair else (other_spec.name if other_spec else "")
+        main = (
+            describe_pair(self._pair, public) if self._pair else (main_spec.name if main_spec else "the library's pair")
+        )
+        other = (
+            describe_pair(self._compare_pair, public) if self._compare_pair else (other_spec.name if other_spec else "")
+        )
         return main, other
 
     def close(self) -> None:
@@ -423,24 +391,4 @@ def _shared_reader(config: AppConfig) -> DocumentReader:
     # Idle workers stop after a while: a public app should not hold parser processes nobody is using.
     return DocumentReader(
         settings.parse_timeout_s, settings.max_file_bytes, workers=config.reader_workers, idle_timeout_s=300.0
-    )
-
-
-def public_model_name(ref: str) -> str:
-    """A model as visitors may see it: a hub id as is; a local folder by its last two names (e.g.
-    ``models/rdr-ctx``), never the server path above them."""
-    parts = [p for p in ref.replace("\\", "/").split("/") if p not in ("", ".", "~")]
-    return "/".join(parts[-2:])
-
-
-def _describe(pair: EncoderPair, public: bool) -> str:
-    if not public:
-        return pair.describe()
-    spec = pair.spec
-    device = getattr(getattr(pair, "ctx", None), "device", "cpu")
-    if spec.kind == "single":
-        return f"{public_model_name(spec.ctx_encoder)} (single tower, {pair.precision}, {device})"
-    return (
-        f"{spec.name}: {public_model_name(spec.ctx_encoder)} + {public_model_name(spec.question_encoder)} "
-        f"({pair.precision}, {device})"
     )
