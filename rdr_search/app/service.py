@@ -18,7 +18,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rdr_search.app.inputs import InputError, result_count, text_input
+from rdr_search.app.inputs import InputError, bounded_filters, result_count, search_mode, text_input
 from rdr_search.app.sessions import SessionLibraries, SessionLimits, default_root
 from rdr_search.app.uploads import UploadedFiles
 from rdr_search.documents import DocumentReader
@@ -71,6 +71,8 @@ class AppConfig:
     max_files_per_request: int = 100
     max_name_chars: int = 1024
     """Longest document name a request may pass (e.g. to remove)."""
+    max_filter_items: int = 100
+    """Most documents (or file types) one search may filter by."""
     max_body_kb: int = 1024
     """Largest non-upload request body (API calls carry small JSON)."""
     upload_max_age_s: int = 1800
@@ -339,14 +341,18 @@ class AppService:
         files = self.sample_files()
         return self.add(files, [p.name for p in files], key)
 
-    def search(self, question: object, k: object, key: str | None) -> tuple[list[Hit], bool]:
-        """(hits, whether the library is empty)."""
+    def search(
+        self, question: object, k: object, key: str | None, *, mode: object = "hybrid", filters: object = None
+    ) -> tuple[list[Hit], bool]:
+        """(hits, whether the library is empty); ``mode``: dense, keyword or hybrid; ``filters``: SearchFilters."""
         text = self._question(question)
         count = result_count(k, self.config.default_k, self.config.max_k)
+        chosen = search_mode(mode)
+        bounded = bounded_filters(filters, self.config.max_filter_items, self.config.max_name_chars)
         with self.library(key, create=False) as library:
             if library is None or library.stats()["documents"] == 0:
                 return [], True
-            return library.search(text, count), False
+            return library.search(text, count, mode=chosen, filters=bounded), False
 
     def _question(self, question: object) -> str:
         return text_input(question, "question", self.config.settings.max_question_chars)
@@ -371,7 +377,9 @@ class AppService:
             if vector_set is None:
                 reason = self._attach_errors.get(library, "it is not attached to this library")
                 raise RdrSearchError(f"The compare pair cannot search this library: {reason}")
-            return library.search(text, count), library.search(text, count, vector_set=vector_set), False
+            # the pairs are compared on their vectors alone
+            main = library.search(text, count, mode="dense")
+            return main, library.search(text, count, mode="dense", vector_set=vector_set), False
 
     def documents(self, key: str | None) -> list[LibraryDocument]:
         with self.library(key, create=False) as library:

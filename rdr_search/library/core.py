@@ -21,23 +21,14 @@ from rdr_search.library.locking import WriteLock
 from rdr_search.library.requests import search_request
 from rdr_search.library.sources import collect_files
 from rdr_search.library.spaces import VectorSpace, load_pair, mismatch_message, stored_pair_loader
-from rdr_search.records import (
-    AddResult,
-    CheckReport,
-    FileOutcome,
-    FileStatus,
-    Hit,
-    LibraryDocument,
-    SearchFilters,
-    SearchMode,
-    VectorSetInfo,
-)
+from rdr_search.records import AddResult, CheckReport, FileOutcome, FileStatus, Hit, LibraryDocument, VectorSetInfo
 from rdr_search.retrieval import search_library
 from rdr_search.settings import Settings
 from rdr_search.store import Store, VectorSetRecord
 
-if TYPE_CHECKING:  # the pair module imports torch: loaded only when a pair is
+if TYPE_CHECKING:  # annotations only (the pair module imports torch: loaded only when a pair is)
     from rdr_search.encoders.pair import EncoderPair
+    from rdr_search.records import SearchFilters, SearchMode
 
 DB_NAME = "library.sqlite3"
 
@@ -323,7 +314,7 @@ class Library:
         question: str,
         k: int = 10,
         *,
-        mode: SearchMode | str = SearchMode.HYBRID,
+        mode: SearchMode | str = "hybrid",
         filters: SearchFilters | None = None,
         vector_set: str | None = None,
     ) -> list[Hit]:

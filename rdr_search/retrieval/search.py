@@ -39,18 +39,27 @@ class SearchRequest:
     fusion: Fusion = DEFAULT_FUSION
 
 
-class LibraryCandidates:
-    """Both halves' scores over one library for one request; the question is encoded at most once, and only
-    when a dense score is needed (keyword search loads no model)."""
+class IndexCandidates:
+    """Both halves' scores for one request, over a vector index and the keyword index in ``db`` (a library's,
+    or a collection's). The question is encoded at most once, and only when a dense score is needed: keyword
+    search loads no model. A ``vector`` given (evaluation encodes questions in batches) is used as is; without
+    an ``index`` only keyword search can run (a collection evaluated without encoders)."""
 
     def __init__(
-        self, request: SearchRequest, encoders: Callable[[], EncoderPair], index: VectorIndex, db: sqlite3.Connection
+        self,
+        request: SearchRequest,
+        encoders: Callable[[], EncoderPair],
+        index: VectorIndex | None,
+        db: sqlite3.Connection,
+        vector: np.ndarray | None = None,
     ) -> None:
         self.request = request
         self.query = KeywordQuery.parse(request.question)
         self._encoders = encoders
         self._index = index
         self._db = db
+        if vector is not None:
+            self._vector = vector
         self.scope = sql_filters.keyword_scope(request.filters)
         self.exact: set[int] | None = None
         """Passages holding the question's phrases word for word (keyword and hybrid modes, when it has any)."""
@@ -67,6 +76,7 @@ class LibraryCandidates:
         return self._encoders().encode_questions([self.request.question])
 
     def _search(self, n: int, ids: np.ndarray | None) -> Scores:
+        assert self._index is not None, "dense scores need a vector index"
         scores, found = self._index.search(self._vector, n, ids=ids)
         return {int(i): float(s) for s, i in zip(scores[0], found[0], strict=True) if i >= 0}
 
@@ -87,16 +97,13 @@ class LibraryCandidates:
         return fts.scores_of(self._db, self.query.expression(), ids)
 
 
-def ranking(candidates: LibraryCandidates) -> list[tuple[int, float]]:
+def ranking(candidates: IndexCandidates) -> list[tuple[int, float]]:
     """(passage id, score) best first: at least k + spare where the library has them."""
     request = candidates.request
+    if request.mode == SearchMode.HYBRID:  # every candidate of both halves: at least max(k, depth) of them
+        return hybrid_ranking(candidates, request.k, request.fusion)
     depth = request.k + SPARE_HITS
-    if request.mode == SearchMode.DENSE:
-        ranked = candidates.dense(depth)
-    elif request.mode == SearchMode.KEYWORD:
-        ranked = candidates.keyword(depth)
-    else:
-        return hybrid_ranking(candidates, depth, request.fusion)
+    ranked = candidates.dense(depth) if request.mode == SearchMode.DENSE else candidates.keyword(depth)
     return sorted(ranked.items(), key=lambda item: (-item[1], item[0]))
 
 
@@ -135,5 +142,5 @@ def search_library(
     Scores by mode: dense, the inner product of question and passage vectors; keyword, BM25 (``-bm25()`` of
     FTS5: higher is better); hybrid, the fused score of :mod:`rdr_search.retrieval.hybrid` (0..1).
     """
-    candidates = LibraryCandidates(request, encoders, index, store.db)
+    candidates = IndexCandidates(request, encoders, index, store.db)
     return to_hits(ranking(candidates), request.k, store, str(request.mode))
