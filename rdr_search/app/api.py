@@ -9,6 +9,7 @@ from typing import Any
 import gradio as gr
 
 from rdr_search.app.export_view import build_export_api
+from rdr_search.app.inputs import search_filters
 from rdr_search.app.render import other_ranks
 from rdr_search.app.service import AppService
 from rdr_search.app.web import api_errors, library_key
@@ -43,9 +44,20 @@ def build_api(service: AppService) -> None:
         return [asdict(o) for o in service.add_samples(library_key(config, request)).outcomes]
 
     @api_errors
-    def search(question: str, k: float, request: gr.Request) -> list[dict[str, Any]]:
-        """The k passages closest to the question (rank, score, title, source, pages, text, ...)."""
-        hits, _ = service.search(question, k, library_key(config, request))
+    def search(
+        question: str,
+        k: float,
+        mode: str | None,
+        documents: Any,
+        types: Any,
+        added_after: str | None,
+        added_before: str | None,
+        request: gr.Request,
+    ) -> list[dict[str, Any]]:
+        """The k passages that best answer the question (rank, score, mode, title, source, pages, text, ...)."""
+        limits = {"max_items": config.max_filter_items, "max_chars": config.max_name_chars}
+        filters = search_filters(documents, types, added_after, added_before, **limits)
+        hits, _ = service.search(question, k, library_key(config, request), mode=mode, filters=filters)
         return [hit_json(h) for h in hits]
 
     @api_errors
@@ -74,14 +86,22 @@ def build_api(service: AppService) -> None:
         question = gr.Textbox()
         k = gr.Number(value=config.default_k, precision=0)
         source = gr.Textbox()
+        # Search inputs after (question, k) have defaults, so clients that send only those two still work.
+        mode = gr.Textbox(value="hybrid")
+        only_documents, only_types = gr.JSON(value=[]), gr.JSON(value=[])
+        added_after, added_before = gr.Textbox(value=""), gr.Textbox(value="")
         out = gr.JSON()
         trigger = gr.Button()
     note = SESSIONLESS_NOTE if config.session_scoped else ""
     trigger.click(add_files, inputs=[files], outputs=[out], api_name="add_files")
     trigger.click(
-        search, inputs=[question, k], outputs=[out], api_name="search",
-        api_description="Search the library: the k passages closest in meaning to the question, best first, "
-        "with rank, score (DPR inner product), title, source, pages and text." + note,
+        search, inputs=[question, k, mode, only_documents, only_types, added_after, added_before], outputs=[out],
+        api_name="search",
+        api_description="Search the library: the k passages that best answer the question, best first, with "
+        "rank, score, mode, title, source, pages and text. mode: hybrid (default; words and meaning fused, "
+        "score 0..1), dense (DPR inner product) or keyword (BM25); a \"quoted phrase\" must appear as is. "
+        "Optional filters: documents and types (lists of document names and file types such as pdf), "
+        "added_after and added_before (dates, YYYY-MM-DD)." + note,
     )  # fmt: skip
     trigger.click(documents, outputs=[out], api_name="documents")
     trigger.click(remove, inputs=[source], outputs=[out], api_name="remove")

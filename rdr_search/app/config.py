@@ -37,6 +37,8 @@ class AppConfig:
     max_files_per_request: int = 100
     max_name_chars: int = 1024
     """Longest document name a request may pass (e.g. to remove)."""
+    max_filter_items: int = 100
+    """Most documents (or file types) one search may filter by."""
     max_body_kb: int = 1024
     """Largest non-upload request body (API calls carry small JSON)."""
     upload_max_age_s: int = 1800

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 from rdr_search.errors import RdrSearchError
+from rdr_search.records import SearchFilters, SearchMode
 
 
 class InputError(RdrSearchError):
@@ -35,3 +36,54 @@ def result_count(value: object, default: int, max_k: int) -> int:
     if not math.isfinite(number):
         raise InputError(f"The number of results must be a whole number from 1 to {max_k}.")
     return max(1, min(int(number), max_k))
+
+
+def search_mode(value: object) -> str:
+    """A search mode: "dense", "keyword" or "hybrid" (missing means hybrid)."""
+    if value is None or value == "":
+        return SearchMode.HYBRID.value
+    modes = [m.value for m in SearchMode]
+    if not isinstance(value, str) or value.strip().lower() not in modes:
+        raise InputError(f"The search mode is one of {', '.join(modes)}.")
+    return value.strip().lower()
+
+
+def name_list(value: object, what: str, max_items: int, max_chars: int) -> tuple[str, ...]:
+    """A list of names (documents, file types): each text within ``max_chars``, at most ``max_items``."""
+    if value is None or value == "":
+        return ()
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, list | tuple):
+        raise InputError(f"The {what} must be a list of names.")
+    if len(items) > max_items:
+        raise InputError(f"At most {max_items} {what} can be given; got {len(items):,}.")
+    names = (text_input(item, what, max_chars) for item in items)
+    return tuple(dict.fromkeys(name for name in names if name))
+
+
+DATE_CHARS = 40
+"""Longest date a filter takes (an ISO timestamp with fractions and a zone is 32)."""
+
+
+def search_filters(
+    documents: object, kinds: object, added_after: object, added_before: object, *, max_items: int, max_chars: int
+) -> SearchFilters:
+    """Filters from request values, bounded (their meaning, e.g. a date's format, is checked by the library)."""
+    return SearchFilters(
+        sources=name_list(documents, "documents", max_items, max_chars),
+        kinds=name_list(kinds, "file types", max_items, DATE_CHARS),
+        added_after=text_input(added_after, "date", DATE_CHARS) or None,
+        added_before=text_input(added_before, "date", DATE_CHARS) or None,
+    )
+
+
+def bounded_filters(filters: object, max_items: int, max_chars: int) -> SearchFilters | None:
+    """Filters handed to the service, bounded again whoever built them; None for none."""
+    if filters is None:
+        return None
+    if not isinstance(filters, SearchFilters):
+        raise InputError("The filters must be SearchFilters.")
+    return search_filters(
+        filters.sources, filters.kinds, filters.added_after, filters.added_before, max_items=max_items,
+        max_chars=max_chars,
+    )  # fmt: skip

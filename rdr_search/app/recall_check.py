@@ -57,7 +57,12 @@ def library_curves(
     reports = []
     for name, vector_set in pairs:
         retrieved = [
-            [hit.text for hit in library.search(dpr_normalize_question(q.question), depth, vector_set=vector_set)]
+            [
+                hit.text
+                for hit in library.search(
+                    dpr_normalize_question(q.question), depth, mode="dense", vector_set=vector_set
+                )
+            ]
             for q in questions
         ]
         recall = answer_recall(answers, retrieved, ks, matcher=matcher)

@@ -71,6 +71,13 @@ def notice(message: str, kind: str = "info") -> str:
     return f'<div class="rdr-empty rdr-{kind}" data-state="{kind}">{_escape(message)}</div>'
 
 
+SCORE_MEANING = {
+    "dense": "DPR inner product (higher is closer)",
+    "keyword": "BM25 (higher: more of the rarer words)",
+    "hybrid": "meaning and words fused (1 = best on both)",
+}
+
+
 def render_hits(hits: Sequence[Hit], question: str, other: Mapping[int, int] | None = None) -> str:
     """Result cards: rank, score, title, source, page and the passage with the question's words marked.
 
@@ -82,9 +89,10 @@ def render_hits(hits: Sequence[Hit], question: str, other: Mapping[int, int] | N
     if not hits:
         return notice(NO_RESULTS)
     sources = len({h.source for h in hits})
+    meaning = SCORE_MEANING.get(hits[0].mode, SCORE_MEANING["dense"])
     cards = [
         f'<div class="rdr-summary">{len(hits)} passage{"s" if len(hits) != 1 else ""} from {sources} '
-        f"document{'s' if sources != 1 else ''} · score = DPR inner product (higher is closer)</div>"
+        f"document{'s' if sources != 1 else ''} · score = {meaning}</div>"
     ]
     for hit in hits:
         page = f'<span class="rdr-page">{_escape(hit.pages)}</span>' if hit.pages else ""
@@ -93,7 +101,7 @@ def render_hits(hits: Sequence[Hit], question: str, other: Mapping[int, int] | N
             '<div class="rdr-hit-head">'
             f'<span class="rdr-rank">#{hit.rank}</span>'
             f'<span class="rdr-title">{_escape(hit.title)}</span>'
-            f'<span class="rdr-score" title="DPR inner product">score {hit.score:.2f}</span>'
+            f'<span class="rdr-score" title="{_escape(hit.mode)}: {meaning}">score {hit.score:.2f}</span>'
             "</div>"
             f'<div class="rdr-meta"><span class="rdr-source">{_escape(hit.source)}</span>{page}'
             f"{_other_rank(hit, other)}</div>"

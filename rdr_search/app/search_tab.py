@@ -1,4 +1,4 @@
-"""The Search tab: a question, how many results, and the result cards."""
+"""The Search tab: a question, how many results, the search mode and filters, and the result cards."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import gradio as gr
 
 from rdr_search.app.export_view import ShownResults, build_export_view, shown
 from rdr_search.app.render import EMPTY_LIBRARY, TYPE_A_QUESTION, notice, render_hits
+from rdr_search.app.search_options import build_search_options, chosen_filters
 from rdr_search.app.service import AppService
 from rdr_search.app.web import library_key, shown_error
 
@@ -57,12 +58,15 @@ def build_search_tab(service: AppService) -> None:
     """Components and events of the Search tab."""
     config = service.config
 
-    def on_search(question: str, k: float, request: gr.Request) -> tuple[str, ShownResults | None]:
+    def on_search(
+        question: str, k: float, mode: str, documents: list[str], kinds: list[str], request: gr.Request
+    ) -> tuple[str, ShownResults | None]:
         text = (question or "").strip()
         if not text:
             return notice(TYPE_A_QUESTION), None
         try:
-            hits, empty = service.search(text, k, library_key(config, request))
+            filters = chosen_filters(service, documents, kinds)
+            hits, empty = service.search(text, k, library_key(config, request), mode=mode, filters=filters)
         except Exception as exc:
             return shown_error(exc), None
         return notice(EMPTY_LIBRARY) if empty else render_hits(hits, text), shown(text, hits)
@@ -75,7 +79,8 @@ def build_search_tab(service: AppService) -> None:
             "Search",
             autofocus=True,
         )
+        options = build_search_options(service)
         gr.Examples(EXAMPLE_QUESTIONS, inputs=[question], label="Example questions (after Load sample documents)")
         results = gr.HTML(notice(TYPE_A_QUESTION), elem_id="results", js_on_load=None)
         last_results = build_export_view(service)
-    on_ask(question, button, on_search, [question, top_k], [results, last_results])
+    on_ask(question, button, on_search, [question, top_k, *options.inputs], [results, last_results])

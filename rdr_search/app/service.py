@@ -18,8 +18,8 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from rdr_search.app.config import AppConfig
-from rdr_search.app.inputs import InputError, result_count, text_input
-from rdr_search.app.models import describe_pair
+from rdr_search.app.inputs import InputError, bounded_filters, result_count, search_mode, text_input
+from rdr_search.app.models import describe_pair, pair_name
 from rdr_search.app.recall_check import library_curves, parse_expected
 from rdr_search.app.sessions import SessionLibraries, default_root
 from rdr_search.app.uploads import UploadedFiles
@@ -190,14 +190,8 @@ class AppService:
     def pair_names(self) -> tuple[str, str]:
         """(main, compare) pair descriptions for column headings; spec names until the pairs are loaded."""
         public = self.config.session_scoped
-        main_spec, other_spec = self.config.encoder_spec, self.config.compare_spec
-        main = (
-            describe_pair(self._pair, public) if self._pair else (main_spec.name if main_spec else "the library's pair")
-        )
-        other = (
-            describe_pair(self._compare_pair, public) if self._compare_pair else (other_spec.name if other_spec else "")
-        )
-        return main, other
+        main = pair_name(self._pair, self.config.encoder_spec, public, "the library's pair")
+        return main, pair_name(self._compare_pair, self.config.compare_spec, public, "")
 
     def close(self) -> None:
         """Stop the sweeper, close every library, stop the parser workers and delete session folders."""
@@ -309,14 +303,18 @@ class AppService:
         files = self.sample_files()
         return self.add(files, [p.name for p in files], key)
 
-    def search(self, question: object, k: object, key: str | None) -> tuple[list[Hit], bool]:
-        """(hits, whether the library is empty)."""
+    def search(
+        self, question: object, k: object, key: str | None, *, mode: object = "hybrid", filters: object = None
+    ) -> tuple[list[Hit], bool]:
+        """(hits, whether the library is empty); ``mode``: dense, keyword or hybrid; ``filters``: SearchFilters."""
         text = self._question(question)
         count = result_count(k, self.config.default_k, self.config.max_k)
+        chosen = search_mode(mode)
+        bounded = bounded_filters(filters, self.config.max_filter_items, self.config.max_name_chars)
         with self.library(key, create=False) as library:
             if library is None or library.stats()["documents"] == 0:
                 return [], True
-            return library.search(text, count), False
+            return library.search(text, count, mode=chosen, filters=bounded), False
 
     def _question(self, question: object) -> str:
         return text_input(question, "question", self.config.settings.max_question_chars)
@@ -338,7 +336,9 @@ class AppService:
             if library is None or library.stats()["documents"] == 0:
                 return [], [], True
             vector_set = self._compare_set(library)
-            return library.search(text, count), library.search(text, count, vector_set=vector_set), False
+            # the pairs are compared on their vectors alone
+            main = library.search(text, count, mode="dense")
+            return main, library.search(text, count, mode="dense", vector_set=vector_set), False
 
     def _compare_set(self, library: Library) -> str:
         vector_set = self._compare_keys.get(library)

@@ -1,4 +1,5 @@
-"""The ``eval`` command: top-k answer recall of one encoder pair, or two side by side."""
+"""The ``eval`` command: top-k answer recall of one encoder pair, or two side by side, in one search mode or
+all three (dense, keyword, hybrid)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from rdr_search.cli.options import DEFAULT_LIBRARY, EncoderOptions, LibraryOptio
 if TYPE_CHECKING:
     from rdr_search.encoders import EncoderSpec
     from rdr_search.evaluation import QAPair, RecallReport
+    from rdr_search.records import SearchMode
 
 QuestionsArgument = Annotated[
     Path, typer.Argument(help='Questions: DPR .csv/.tsv (question<TAB>["answer", ...]) or .json/.jsonl.')
@@ -38,7 +40,16 @@ CompareSentenceOption = Annotated[
 JsonOption = Annotated[Path | None, typer.Option("--json", help="Also write the figures as JSON here.")]
 PlotOption = Annotated[
     Path | None,
-    typer.Option("--plot", help="Also draw recall for k = 1..100 (one line per pair) as a PNG here (matplotlib)."),
+    typer.Option(
+        "--plot", help="Also draw recall for k = 1..100 (one line per pair or mode) as a PNG here (matplotlib)."
+    ),
+]
+EVAL_MODES = ("dense", "keyword", "hybrid", "all")
+ModeOption = Annotated[
+    str,
+    typer.Option(
+        "--mode", help="dense (default: the encoders alone), keyword, hybrid, or all (the three side by side)."
+    ),
 ]
 
 
@@ -50,6 +61,7 @@ class _Task:
     ks: list[int]
     match: str
     dataset: str
+    modes: list[SearchMode]
 
 
 def _parse_ks(ks: str) -> list[int]:
@@ -84,24 +96,22 @@ def _collection_reports(
     specs: list[EncoderSpec | None], encoders: EncoderOptions, task: _Task, collection: Path, work_dir: Path
 ) -> list[RecallReport]:
     from rdr_search.encoders import EncoderPair, EncoderSpec
-    from rdr_search.evaluation import AnswerMatcher, evaluate_collection
+    from rdr_search.evaluation import AnswerMatcher, evaluate_collection_modes
+    from rdr_search.records import SearchMode
 
     matcher = AnswerMatcher(task.match)  # shared: both pairs' passages are tokenized once
-    reports = []
+    reports: list[RecallReport] = []
+    modes = task.modes
     for spec in specs:
-        pair = EncoderPair(spec or EncoderSpec(), encoders.settings())
-        reports.append(
-            evaluate_collection(
-                pair,
-                task.questions,
-                collection,
-                work_dir,
-                ks=task.ks,
-                match_type=task.match,
-                dataset=task.dataset,
-                matcher=matcher,
-            )
-        )
+        # keyword search needs no encoders, and its row is the same for every pair: it is shown once
+        pair = None if modes == [SearchMode.KEYWORD] else EncoderPair(spec or EncoderSpec(), encoders.settings())
+        reports += evaluate_collection_modes(
+            pair, task.questions, collection, work_dir, modes=modes, ks=task.ks, match_type=task.match,
+            dataset=task.dataset, matcher=matcher,
+        )  # fmt: skip
+        modes = [m for m in modes if m != SearchMode.KEYWORD]
+        if not modes:
+            break
     return reports
 
 
@@ -119,6 +129,7 @@ def evaluate(
     compare_sentence: CompareSentenceOption = None,
     json_out: JsonOption = None,
     plot: PlotOption = None,
+    mode: ModeOption = "dense",
     library: LibraryOption = DEFAULT_LIBRARY,
     *,
     encoders: EncoderOptions,
@@ -126,11 +137,20 @@ def evaluate(
     """Top-k answer recall exactly as facebookresearch/DPR computes it, as a model-card table."""
     from itertools import islice
 
-    from rdr_search.evaluation import MATCH_TYPES, evaluate_library, format_markdown, read_questions, to_json
+    from rdr_search.evaluation import (
+        MATCH_TYPES,
+        evaluate_library_modes,
+        format_markdown,
+        parse_modes,
+        read_questions,
+        to_json,
+    )
     from rdr_search.evaluation.plot import at_ks, curve_ks
 
     if match not in MATCH_TYPES:
         raise fail(f"--match is one of {', '.join(MATCH_TYPES)} (got {match!r})")
+    if mode not in EVAL_MODES:
+        raise fail(f"--mode is one of {', '.join(EVAL_MODES)} (got {mode!r})")
     cutoffs = _parse_ks(ks)
     if plot is not None:
         _check_plot(plot)
@@ -143,10 +163,13 @@ def evaluate(
         ks=curve_ks(cutoffs) if plot is not None else cutoffs,  # a curve needs every k
         match=match,
         dataset=f"{questions.resolve().parent.name}/{questions.stem}",
+        modes=parse_modes(mode),
     )
     if collection is None:
         with encoders.open_library(library) as lib:
-            reports = [evaluate_library(lib, task.questions, ks=task.ks, match_type=match, dataset=task.dataset)]
+            reports = evaluate_library_modes(
+                lib, task.questions, modes=task.modes, ks=task.ks, match_type=match, dataset=task.dataset
+            )
     else:
         specs = [spec] if compare is None else [spec, compare]
         reports = _collection_reports(specs, encoders, task, collection, work_dir)

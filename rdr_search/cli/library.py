@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from rdr_search.cli.exporting import FormatOption, OutputOption, export_format, write_export
+from rdr_search.cli.filters import AfterOption, BeforeOption, DocumentOption, ModeOption, TypeOption, search_filters
 from rdr_search.cli.options import (
     DEFAULT_LIBRARY,
     LOADING_OPTIONS,
@@ -46,14 +47,21 @@ def search(
     as_json: Annotated[bool, typer.Option("--json", help="Print hits as JSON.")] = False,
     fmt: FormatOption = None,
     output: OutputOption = None,
+    mode: ModeOption = "hybrid",
+    document: DocumentOption = None,
+    file_type: TypeOption = None,
+    added_after: AfterOption = None,
+    added_before: BeforeOption = None,
     library: LibraryOption = DEFAULT_LIBRARY,
     *,
     encoders: EncoderOptions,
 ) -> None:
-    """Show the passages that best answer QUESTION, best first, with source, page and score."""
+    """Show the passages that best answer QUESTION, best first, with source, page and score. A "quoted
+    phrase" in QUESTION must appear as is (keyword and hybrid modes)."""
     fmt = export_format(fmt, output, as_json)
+    filters = search_filters(document, file_type, added_after, added_before)
     with encoders.open_library(library) as lib:
-        hits = lib.search(question, k)
+        hits = lib.search(question, k, mode=mode, filters=filters)
         empty = not lib.stats()["passages"]
     if fmt is not None:
         write_export(hits, question, fmt, output)
@@ -66,7 +74,7 @@ def search(
         return
     for hit in hits:
         where = ", ".join(part for part in (hit.source, hit.pages) if part)
-        typer.secho(f"{hit.rank}. {hit.title}  ({where})  score {hit.score:.3f}", bold=True)
+        typer.secho(f"{hit.rank}. {hit.title}  ({where})  {hit.mode} score {hit.score:.3f}", bold=True)
         typer.echo(f"   {hit.text}\n")
 
 

@@ -4,6 +4,7 @@
 - :mod:`~rdr_search.evaluation.formats`: DPR's question files and passage collections.
 - :mod:`~rdr_search.evaluation.recall`: top-k recall and its reports (Markdown table, JSON).
 - :mod:`~rdr_search.evaluation.run`: encode a collection or search a library, then score.
+- :mod:`~rdr_search.evaluation.modes`: the same per search mode (dense, keyword, hybrid).
 
 Importing this package loads no torch or faiss; only running an evaluation does.
 """
@@ -19,6 +20,12 @@ from rdr_search.evaluation.formats import (
     lookup_passages,
     read_collection,
     read_questions,
+)
+from rdr_search.evaluation.modes import (
+    collection_keyword_index,
+    evaluate_collection_modes,
+    evaluate_library_modes,
+    parse_modes,
 )
 from rdr_search.evaluation.recall import (
     DEFAULT_KS,
@@ -41,13 +48,17 @@ __all__ = [
     "RecallReport",
     "SimpleTokenizer",
     "answer_recall",
+    "collection_keyword_index",
     "dpr_normalize_question",
     "encode_collection",
     "evaluate_collection",
+    "evaluate_collection_modes",
     "evaluate_library",
+    "evaluate_library_modes",
     "format_markdown",
     "has_answer",
     "lookup_passages",
+    "parse_modes",
     "read_collection",
     "read_questions",
     "recall_from_hits",

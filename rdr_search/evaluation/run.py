@@ -17,8 +17,9 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from rdr_search.evaluation.answers import AnswerMatcher
-from rdr_search.evaluation.formats import QAPair, dpr_normalize_question, lookup_passages, read_collection
+from rdr_search.evaluation.formats import QAPair, dpr_normalize_question, read_collection
 from rdr_search.evaluation.recall import DEFAULT_KS, RecallReport, answer_recall
+from rdr_search.records import SearchMode
 
 if TYPE_CHECKING:
     from rdr_search.encoders import EncoderPair
@@ -75,15 +76,14 @@ def evaluate_collection(
     matcher: AnswerMatcher | None = None,
 ) -> RecallReport:
     """Top-k answer recall of ``pair`` over a passage collection, as DPR's dense_retriever computes it."""
-    ids, index = encode_collection(pair, collection, work_dir)
-    depth = max(ks)
-    vectors = pair.encode_questions([dpr_normalize_question(q.question) for q in questions])
-    _, rows = index.search(vectors, depth)
-    wanted = {ids[r] for row in rows for r in row if r >= 0}
-    texts = {pid: p.text for pid, p in lookup_passages(collection, wanted).items()}
-    retrieved = [[texts[ids[r]] for r in row if r >= 0] for row in rows]
-    recall = answer_recall([q.answers for q in questions], retrieved, ks, match_type, matcher=matcher)
-    return RecallReport(name or pair.spec.name, len(questions), recall, dataset)
+    from rdr_search.evaluation.modes import evaluate_collection_modes
+
+    (report,) = evaluate_collection_modes(
+        pair, questions, collection, work_dir, modes=[SearchMode.DENSE], ks=ks, match_type=match_type,
+        dataset=dataset, matcher=matcher,
+    )  # fmt: skip
+    report.name = name or report.name
+    return report
 
 
 def evaluate_library(
@@ -94,12 +94,14 @@ def evaluate_library(
     match_type: str = "string",
     name: str = "",
     dataset: str = "",
+    mode: SearchMode | str = SearchMode.DENSE,
 ) -> RecallReport:
-    """Top-k answer recall of a library's own passages and encoders."""
+    """Top-k answer recall of a library's own passages, searched in ``mode`` (dense: its encoders alone)."""
     depth = max(ks)
     retrieved = [
-        [hit.text for hit in library.search(dpr_normalize_question(q.question), depth)]
+        [hit.text for hit in library.search(dpr_normalize_question(q.question), depth, mode=mode)]
         for q in tqdm(questions, desc="Searching", unit="question")
     ]
     recall = answer_recall([q.answers for q in questions], retrieved, ks, match_type)
-    return RecallReport(name or library.encoders.spec.name, len(questions), recall, dataset)
+    primary = next((v.name for v in library.vector_sets() if v.primary), "")
+    return RecallReport(name or primary, len(questions), recall, dataset)

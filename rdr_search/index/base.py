@@ -69,8 +69,10 @@ class VectorIndex(ABC):
         """Remove and add as one step, as searches see it."""
 
     @abstractmethod
-    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """Scores and ids, each of shape (len(queries), min(k, len(self))), best first."""
+    def search(self, queries: np.ndarray, k: int, ids: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Scores and ids, each of shape (len(queries), min(k, len(self))), best first. With ``ids``, only
+        those vectors are searched, exhaustively (filters; scores of given passages); places beyond the
+        vectors found hold id -1."""
 
     @abstractmethod
     def ids(self) -> np.ndarray:

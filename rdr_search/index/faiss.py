@@ -86,12 +86,21 @@ class FaissIndex(VectorIndex):
         with self._lock:
             return faiss.vector_to_array(self._index.id_map).astype(np.int64)
 
-    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    def search(self, queries: np.ndarray, k: int, ids: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         queries = np.ascontiguousarray(queries, dtype=np.float32)
         with self._lock:
-            if len(self) == 0:
+            if len(self) == 0 or (ids is not None and len(ids) == 0):
                 return np.zeros((len(queries), 0), np.float32), np.zeros((len(queries), 0), np.int64)
-            return self._index.search(queries, max(1, min(k, len(self))))
+            depth = max(1, min(k, len(self), len(self) if ids is None else len(ids)))
+            if ids is None:
+                return self._index.search(queries, depth)
+            # The selector must outlive the search: the parameters do not keep it alive themselves.
+            selector = faiss.IDSelectorBatch(np.ascontiguousarray(ids, dtype=np.int64))
+            params: Any = faiss.SearchParametersIVF() if self.kind == "ivf" else faiss.SearchParameters()
+            params.sel = selector
+            if self.kind == "ivf":  # probe every list: a filter must not miss what it lets through
+                params.nprobe = faiss.extract_index_ivf(self._index).nlist
+            return self._index.search(queries, depth, params=params)
 
     def save(self, path: Path, generation: int) -> None:
         """Write the index and, after it, the generation it reflects (both atomically)."""

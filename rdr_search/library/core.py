@@ -18,15 +18,17 @@ from rdr_search.errors import LibraryError, QueryError, RdrSearchError
 from rdr_search.index import IndexFiles, VectorIndex, index_backend
 from rdr_search.library.ingest import Ingest, PreparedDocument
 from rdr_search.library.locking import WriteLock
+from rdr_search.library.requests import search_request
 from rdr_search.library.sources import collect_files
 from rdr_search.library.spaces import VectorSpace, load_pair, mismatch_message, stored_pair_loader
 from rdr_search.records import AddResult, CheckReport, FileOutcome, FileStatus, Hit, LibraryDocument, VectorSetInfo
-from rdr_search.retrieval import dense_search
+from rdr_search.retrieval import search_library
 from rdr_search.settings import Settings
 from rdr_search.store import Store, VectorSetRecord
 
-if TYPE_CHECKING:  # the pair module imports torch: loaded only when a pair is
+if TYPE_CHECKING:  # annotations only (the pair module imports torch: loaded only when a pair is)
     from rdr_search.encoders.pair import EncoderPair
+    from rdr_search.records import SearchFilters, SearchMode
 
 DB_NAME = "library.sqlite3"
 
@@ -307,20 +309,34 @@ class Library:
             finally:
                 self._lock.thread_lock.release()
 
-    def search(self, question: str, k: int = 10, *, vector_set: str | None = None) -> list[Hit]:
-        """The ``k`` passages whose vectors have the highest inner product with the question's, using the
-        primary encoder pair or the attached ``vector_set`` (a key from :meth:`attach`)."""
+    def search(
+        self,
+        question: str,
+        k: int = 10,
+        *,
+        mode: SearchMode | str = "hybrid",
+        filters: SearchFilters | None = None,
+        vector_set: str | None = None,
+    ) -> list[Hit]:
+        """The ``k`` passages that best answer ``question``, best first, each marked with the ``mode`` used.
+
+        Modes: ``dense`` ranks by the inner product of question and passage vectors (the primary encoder
+        pair, or the attached ``vector_set``: a key from :meth:`attach`); ``keyword`` by BM25 over the words
+        (no model is loaded); ``hybrid`` (the default) by both, fused (see :mod:`rdr_search.retrieval.hybrid`;
+        the score is in 0..1). In keyword and hybrid modes a "quoted phrase" must appear as is. ``filters``
+        keep only passages of the named documents, kinds and dates added, in every mode.
+        """
         space = self._spaces.get(vector_set or self._primary)
         if space is None:
             raise LibraryError(f"Vector set '{vector_set}' is not attached to this library; attach its pair first.")
         limit = self.settings.max_question_chars
         if len(question) > limit:  # before any work: the tokenizer would read it all
             raise QueryError(f"The question is {len(question):,} characters long; the limit is {limit:,}.")
+        request = search_request(question, k, mode, filters)
         self.refresh()
-        question = question.strip()
-        if not question or k < 1 or len(space.index) == 0:
+        if request is None or len(space.index) == 0:
             return []
-        return dense_search(question, k, space.encoders(), space.index, self._store)
+        return search_library(request, space.encoders, space.index, self._store)
 
     def documents(self) -> list[LibraryDocument]:
         """Documents in the library, by source name."""
@@ -335,7 +351,8 @@ class Library:
 
     def check(self) -> CheckReport:
         """Every indexed vector has its passage row and vice versa, in every attached vector set; no half
-        documents; saved index files agree with the committed rows."""
+        documents; saved index files agree with the committed rows; the keyword index holds exactly the
+        passages, with their text."""
         with self._store.snapshot() as db:
             documents, passages = self._store.counts()
             problems = self._store.integrity_problems([space.record.id for space in self._spaces.values()])
@@ -351,4 +368,5 @@ class Library:
             saved = self._index_files.load_current(space.record.key, generation)
             if saved is not None and set(saved.ids().tolist()) != row_ids:
                 problems.append(f"the saved {name} index file disagrees with the committed passages")
+        problems.extend(self._store.keyword_index_problems())
         return CheckReport(documents, passages, len(self._spaces[self._primary].index), problems)

@@ -1,5 +1,19 @@
-"""Ways to rank a library's passages for a question (dense today; keyword and hybrid search belong here)."""
+"""Ways to rank a library's passages for a question: dense (vectors), keyword (BM25 over FTS5) and hybrid
+(both, fused); :func:`search_library` runs any of them under filters."""
 
 from rdr_search.retrieval.dense import dense_search
+from rdr_search.retrieval.hybrid import DEFAULT_FUSION, Fusion, fuse, hybrid_ranking
+from rdr_search.retrieval.keyword import KeywordQuery, keyword_ranking
+from rdr_search.retrieval.search import SearchRequest, search_library
 
-__all__ = ["dense_search"]
+__all__ = [
+    "DEFAULT_FUSION",
+    "Fusion",
+    "KeywordQuery",
+    "SearchRequest",
+    "dense_search",
+    "fuse",
+    "hybrid_ranking",
+    "keyword_ranking",
+    "search_library",
+]

@@ -1,4 +1,7 @@
-"""The library database's tables, and the check that a database has the layout this version reads."""
+"""The library database's tables, and the check that a database has the layout this version reads.
+
+Schema 2 added the keyword index (:mod:`rdr_search.store.fts`); a schema 1 library is upgraded on open.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +9,10 @@ import sqlite3
 from pathlib import Path
 
 from rdr_search.errors import LibraryError
+from rdr_search.store.fts import ensure_library_fts
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+UPGRADABLE = (1,)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -57,11 +62,15 @@ CREATE TABLE IF NOT EXISTS vectors (
 """
 
 
-def check_version(db: sqlite3.Connection, path: Path) -> None:
-    """Stamp a new database with this schema version; refuse one written with another."""
+def check_version(db: sqlite3.Connection, path: Path, *, progress: bool = True) -> None:
+    """Inside a write transaction: stamp a new database with this schema version, upgrade an older one (the
+    keyword index is built from its passages), refuse one written by a newer version."""
     version = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
     if version is None:
         db.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
         db.execute("INSERT INTO meta VALUES ('generation', '0')")
+    elif int(version[0]) in UPGRADABLE:
+        db.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(SCHEMA_VERSION),))
     elif int(version[0]) != SCHEMA_VERSION:
         raise LibraryError(f"{path} uses store schema {version[0]}; this version of rdr-search reads {SCHEMA_VERSION}.")
+    ensure_library_fts(db, progress=progress)

@@ -1,7 +1,8 @@
 """SQLite store: documents, passages, vector sets and their vectors. The commit point of the library.
 
 A document, its passages and any new vectors are written in one transaction, so they become visible
-together or not at all. Vectors are keyed by (vector set, passage content), which makes an unchanged
+together or not at all; the keyword index over the passages (:mod:`rdr_search.store.fts`) is written by
+triggers in the same statements. Vectors are keyed by (vector set, passage content), which makes an unchanged
 passage cost no encoding even when its document changed or moved.
 """
 
@@ -14,37 +15,21 @@ import threading
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from rdr_search.chunking import Passage
 from rdr_search.errors import LibraryError
 from rdr_search.records import Span
+from rdr_search.store import fts
 from rdr_search.store.records import DocumentRecord, PassageRecord, VectorSetRecord, content_key
 from rdr_search.store.schema import SCHEMA, check_version
+from rdr_search.store.sql import in_chunks as _in_chunks
 
 
 def now_iso() -> str:
     """The current UTC time to the second, as stored in ``added_at`` and ``created_at``."""
     return datetime.now(UTC).isoformat(timespec="seconds")
-
-
-# Values per query: under SQLite's oldest default limit of 999 parameters even when a query names them twice.
-_CHUNK = 500
-
-
-def _in_chunks(
-    db: sqlite3.Connection, sql: str, values: Sequence[object], before: tuple[object, ...] = ()
-) -> list[Any]:
-    """Run ``sql`` once per chunk of ``values``, each ``{marks}`` in it standing for the chunk's placeholders
-    (parameters: ``before``, then the chunk once per ``{marks}``); returns the rows of all runs."""
-    rows: list[Any] = []
-    for start in range(0, len(values), _CHUNK):
-        chunk = tuple(values[start : start + _CHUNK])
-        query = sql.format(marks=",".join("?" * len(chunk)))
-        rows.extend(db.execute(query, (*before, *chunk * sql.count("{marks}"))))
-    return rows
 
 
 class Store:
@@ -325,4 +310,9 @@ class Store:
             ).fetchone()[0]
             if missing:
                 problems.append(f"{missing} passages have no vector in vector set {set_id}")
+        problems.extend(fts.row_problems(self.db))
         return problems
+
+    def keyword_index_problems(self) -> list[str]:
+        """The keyword index checked against the passages' text (reads all of it; outside any snapshot)."""
+        return fts.content_problems(self.db)

@@ -77,3 +77,23 @@ def test_a_damaged_or_missing_save_is_refused(backend: type[VectorIndex], tmp_pa
     else:
         path.unlink()
     assert backend.open(path) is None  # the caller rebuilds from the store
+
+
+@pytest.mark.parametrize("kind", ["flat", "ivf"])
+def test_search_within_ids_is_exhaustive_over_them(backend: type[VectorIndex], kind: str) -> None:
+    data = vectors(3000)
+    ids = np.arange(3000, dtype=np.int64) * 2
+    index = backend.build(24, [(ids, data)], kind=kind)
+    within = ids[[5, 700, 1500, 2999]]
+    queries = vectors(2, seed=3)
+    scores, found = index.search(queries, 10, ids=within)
+    assert found.shape == (2, 4)  # no more places than the ids allowed
+    brute = queries @ data[[5, 700, 1500, 2999]].T
+    order = np.argsort(-brute, axis=1)
+    np.testing.assert_array_equal(found, within[order])
+    tolerance = 1e-4 if kind == "flat" else 0.15  # IVF scores come from 8-bit codes
+    np.testing.assert_allclose(scores, np.take_along_axis(brute, order, axis=1), atol=tolerance, rtol=0.05)
+    _, none = index.search(queries, 10, ids=np.empty(0, dtype=np.int64))
+    assert none.shape == (2, 0)
+    _, absent = index.search(queries, 3, ids=np.array([1, 3], dtype=np.int64))  # odd ids are not held
+    assert (absent == -1).all()

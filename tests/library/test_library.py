@@ -82,7 +82,7 @@ def test_add_files_reports_each_file_and_hits_carry_source_and_page(library: Lib
 def test_ranking_equals_brute_force_inner_product(library: Library, corpus: dict, pair: EncoderPair) -> None:
     library.add_files(list(corpus.values()))
     question = "When was the treaty signed?"
-    hits = library.search(question, k=1000)
+    hits = library.search(question, k=1000, mode="dense")
     passages = all_hits(library)
     vectors = pair.encode_passages([p.title for p in passages], [p.text for p in passages])
     scores = vectors @ pair.encode_questions([question])[0]
@@ -197,7 +197,8 @@ def test_a_second_pair_shares_the_passages_and_keeps_its_own_index(
         key = lib.attach(other, progress=False)  # encodes the passages already there
         lib.add_files([corpus["txt"]])  # and keeps up with new ones
         assert lib.check().ok
-        mine, theirs = lib.search("moon", k=100), lib.search("moon", k=100, vector_set=key)
+        mine = lib.search("moon", k=100, mode="dense")
+        theirs = lib.search("moon", k=100, mode="dense", vector_set=key)
         assert {h.passage_id for h in mine} == {h.passage_id for h in theirs}
         assert [h.passage_id for h in mine] != [h.passage_id for h in theirs] or len(mine) < 3
         assert {v.name for v in lib.vector_sets()} == {"custom"} and len(lib.vector_sets()) == 2

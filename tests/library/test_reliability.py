@@ -11,10 +11,17 @@ from pathlib import Path
 import pytest
 
 from rdr_search.encoders import EncoderPair, EncoderSpec
-from rdr_search.library import Library
+from rdr_search.library import Hit, Library
 from tests.library.crash_worker import CHURN_SETTINGS, churn
 
 KILLS = 20
+
+
+def per_source(hits: list[Hit]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for hit in hits:
+        counts[hit.source] = counts.get(hit.source, 0) + 1
+    return counts
 
 
 def write_documents(folder: Path, count: int, sentences: int = 12) -> list[Path]:
@@ -64,11 +71,15 @@ def test_sigkill_at_random_moments_never_breaks_the_library(
         writer.join()
         kills += 1
         with Library.open(library, pair, CHURN_SETTINGS) as reopened:
-            report = reopened.check()
+            report = reopened.check()  # the vectors, the index files and the keyword index agree with the rows
             assert report.ok, report.problems
             documents = reopened.documents()
             # No half documents: every stored document has exactly the passages a complete add gives.
             assert {d.source: d.passages for d in documents}.items() <= expected.items()
+            # Every passage says "topic": the keyword index finds each stored passage once, and nothing else.
+            assert per_source(reopened.search("topic", k=10_000, mode="keyword")) == {
+                d.source: d.passages for d in documents
+            }
             seen_documents.add(len(documents))
     assert kills == KILLS and len(seen_documents) > 3  # the kills landed at many different points
     with Library.open(library, pair, CHURN_SETTINGS) as final:
@@ -91,9 +102,8 @@ def test_searches_during_an_ingest_never_see_half_a_document(tmp_path: Path, pai
     def search_loop() -> None:
         nonlocal searches
         while not done.is_set():
-            counts: dict[str, int] = {}
-            for hit in lib.search("topic words", k=10_000):
-                counts[hit.source] = counts.get(hit.source, 0) + 1
+            mode = ("dense", "keyword", "hybrid")[searches % 3]
+            counts = per_source(lib.search("topic words", k=10_000, mode=mode))
             searches += 1
             problems.extend(f"{s}: {n} of {expected[s]}" for s, n in counts.items() if n != expected[s])
 
