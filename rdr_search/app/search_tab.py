@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gradio as gr
 
+from rdr_search.app.page_view import RESULTS_JS, build_page_view
 from rdr_search.app.render import EMPTY_LIBRARY, TYPE_A_QUESTION, notice, render_hits
 from rdr_search.app.service import AppService
 from rdr_search.app.web import library_key, shown_error
@@ -45,7 +46,7 @@ def build_search_tab(service: AppService) -> None:
     """Components and events of the Search tab."""
     config = service.config
 
-    def on_search(question: str, k: float, request: gr.Request) -> str:
+    def on_search(question: str, k: float, group: bool, request: gr.Request) -> str:
         text = (question or "").strip()
         if not text:
             return notice(TYPE_A_QUESTION)
@@ -53,7 +54,7 @@ def build_search_tab(service: AppService) -> None:
             hits, empty = service.search(text, k, library_key(config, request))
         except Exception as exc:
             return shown_error(exc)
-        return notice(EMPTY_LIBRARY) if empty else render_hits(hits, text)
+        return notice(EMPTY_LIBRARY) if empty else render_hits(hits, text, group=bool(group))
 
     with gr.Tab("Search", id="search", elem_id="tab-search"):
         question, top_k, button = question_row(
@@ -64,11 +65,13 @@ def build_search_tab(service: AppService) -> None:
             autofocus=True,
         )
         gr.Examples(EXAMPLE_QUESTIONS, inputs=[question], label="Example questions (after Load sample documents)")
-        results = gr.HTML(notice(TYPE_A_QUESTION), elem_id="results", js_on_load=None)
+        group = gr.Checkbox(True, label="Group by document", elem_id="group-by-document")
+        results = gr.HTML(notice(TYPE_A_QUESTION), elem_id="results", js_on_load=RESULTS_JS)
+        build_page_view(service, results)
     gr.on(
-        [question.submit, button.click],
+        [question.submit, button.click, group.change],
         on_search,
-        inputs=[question, top_k],
+        inputs=[question, top_k, group],
         outputs=[results],
         show_progress="minimal",
         api_visibility="private",
