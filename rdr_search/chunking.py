@@ -116,6 +116,11 @@ class Chunker:
             spans.append((start, end))
         return spans
 
+    def sentence_spans(self, text: str) -> list[tuple[int, int]]:
+        """(start, end) of each sentence of ``text``, split as passages are (a sentence over the word budget
+        comes in budget-sized runs), so the sentences of a passage's own text are the ones it was built from."""
+        return [(s.start, s.end) for s in self._sentences(text)]
+
     def _sentences(self, text: str) -> list[_Sentence]:
         sentences: list[_Sentence] = []
         for seg_start, seg_end in self._segments(text):

@@ -79,6 +79,8 @@ class Hit:
     """The document's type ("pdf", "markdown", ...)."""
     sentence: Span | None = None
     """The passage's sentence closest to the question (its page is the hit's page), when known."""
+    sentence_text: str = ""
+    """That sentence's text as it reads in ``text`` (so it can be marked there and quoted)."""
 
     @property
     def pages(self) -> str:

@@ -31,6 +31,12 @@ class Settings:
     """Longest question accepted (refused before any work; the encoder reads at most 64 tokens anyway)."""
     parse_timeout_s: float = 60.0
     """Time budget for reading one file; a parser that runs longer is killed."""
+    keep_originals: bool = True
+    """Keep each PDF's original bytes in the library folder (``originals/``), so hits can be shown on their page."""
+    page_max_side: int = 1400
+    """Longer side, in pixels, of a page drawn for a page view."""
+    page_timeout_s: float = 15.0
+    """Time budget for drawing one page; a page that takes longer is not shown (its text is, instead)."""
     device: str = "auto"
     """"auto" (CUDA when present, else CPU), "cpu", "cuda", "cuda:1", ..."""
     precision: str = "auto"

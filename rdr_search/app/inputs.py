@@ -27,15 +27,30 @@ def result_count(value: object, default: int, max_k: int) -> int:
     """How many results to return: a whole number, clamped to 1..max_k; missing means ``default``."""
     if value is None or value == "":
         return default
+    number = _finite(value, f"The number of results must be a whole number from 1 to {max_k}.")
+    return max(1, min(int(number), max_k))
+
+
+def whole_number(value: object, what: str, low: int, high: int) -> int:
+    """``value`` as a whole number from ``low`` to ``high`` (refused otherwise, without echoing it)."""
+    message = f"The {what} must be a whole number from {low:,} to {high:,}."
+    number = _finite(value, message)
+    if number != int(number) or not low <= number <= high:
+        raise InputError(message)
+    return int(number)
+
+
+def _finite(value: object, message: str) -> float:
+    """``value`` (a number or numeric text) as a finite float; ``message`` is the refusal."""
     if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise InputError(f"The number of results must be a whole number from 1 to {max_k}.")
+        raise InputError(message)
     try:
         number = float(value)
     except ValueError:
-        raise InputError(f"The number of results must be a whole number from 1 to {max_k}.") from None
+        raise InputError(message) from None
     if not math.isfinite(number):
-        raise InputError(f"The number of results must be a whole number from 1 to {max_k}.")
-    return max(1, min(int(number), max_k))
+        raise InputError(message)
+    return number
 
 
 def search_mode(value: object) -> str:

@@ -5,7 +5,9 @@ No other module of the app builds HTML; the service returns data and the tabs ha
 
 from __future__ import annotations
 
+import base64
 import html
+import json
 import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime
@@ -13,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from rdr_search.library import AddResult, Hit, LibraryDocument
+from rdr_search.library.views import CONTEXT_CHARS, PassageView
 
 EMPTY_LIBRARY = "The library is empty — add documents"
 NO_RESULTS = "No results"
@@ -78,11 +81,15 @@ SCORE_MEANING = {
 }
 
 
-def render_hits(hits: Sequence[Hit], question: str, other: Mapping[int, int] | None = None) -> str:
+def render_hits(
+    hits: Sequence[Hit], question: str, other: Mapping[int, int] | None = None, *, group: bool = False
+) -> str:
     """Result cards: rank, score, title, source, page and the passage with the question's words marked.
 
     ``other`` (compare view) maps passage ids to their rank in the other ranking; each card then says where
-    its passage stands there ("#3 in the other ranking" or "not in the other top-k").
+    its passage stands there ("#3 in the other ranking" or "not in the other top-k"); otherwise each card has a
+    button that opens the passage where it comes from (see ``page_view``). ``group`` puts each
+    document's best passage first and its other passages under "n more in this document" (see :func:`group_hits`).
     """
     if not question.strip():
         return notice(TYPE_A_QUESTION)
@@ -94,21 +101,121 @@ def render_hits(hits: Sequence[Hit], question: str, other: Mapping[int, int] | N
         f'<div class="rdr-summary">{len(hits)} passage{"s" if len(hits) != 1 else ""} from {sources} '
         f"document{'s' if sources != 1 else ''} · score = {meaning}</div>"
     ]
-    for hit in hits:
-        page = f'<span class="rdr-page">{_escape(hit.pages)}</span>' if hit.pages else ""
-        cards.append(
-            f'<article class="rdr-hit" data-rank="{hit.rank}" data-source="{_escape(hit.source)}">'
-            '<div class="rdr-hit-head">'
-            f'<span class="rdr-rank">#{hit.rank}</span>'
-            f'<span class="rdr-title">{_escape(hit.title)}</span>'
-            f'<span class="rdr-score" title="{_escape(hit.mode)}: {meaning}">score {hit.score:.2f}</span>'
-            "</div>"
-            f'<div class="rdr-meta"><span class="rdr-source">{_escape(hit.source)}</span>{page}'
-            f"{_other_rank(hit, other)}</div>"
-            f'<p class="rdr-text">{highlight(hit.text, question)}</p>'
-            "</article>"
-        )
+    if not group:
+        cards.extend(_card(hit, question, other, meaning) for hit in hits)
+        return "".join(cards)
+    for best, *more in group_hits(hits):
+        cards.append(_card(best, question, other, meaning))
+        if more:
+            label = f"{len(more)} more in this document"
+            cards.append(
+                f'<details class="rdr-more" data-source="{_escape(best.source)}"><summary>{label}</summary>'
+                + "".join(_card(hit, question, other, meaning) for hit in more)
+                + "</details>"
+            )
     return "".join(cards)
+
+
+def group_hits(hits: Sequence[Hit]) -> list[list[Hit]]:
+    """Hits by document: one list per source, in the order of each document's best hit, best first within."""
+    groups: dict[str, list[Hit]] = {}
+    for hit in sorted(hits, key=lambda h: h.rank):
+        groups.setdefault(hit.source, []).append(hit)
+    return list(groups.values())
+
+
+def _card(hit: Hit, question: str, other: Mapping[int, int] | None, meaning: str) -> str:
+    return (
+        f'<article class="rdr-hit" data-rank="{hit.rank}" data-source="{_escape(hit.source)}">'
+        '<div class="rdr-hit-head">'
+        f'<span class="rdr-rank">#{hit.rank}</span>'
+        f'<span class="rdr-title">{_escape(hit.title)}</span>'
+        f'<span class="rdr-score" title="{_escape(hit.mode)}: {meaning}">score {hit.score:.2f}</span>'
+        "</div>"
+        f'<div class="rdr-meta"><span class="rdr-source">{_escape(hit.source)}</span>{_page_label(hit)}'
+        f"{_other_rank(hit, other) if other is not None else _show_button(hit)}</div>"
+        f'<p class="rdr-text">{_passage_text(hit, question)}</p>'
+        "</article>"
+    )
+
+
+def _page_label(hit: Hit) -> str:
+    """The best sentence's page ("p. 7"), with the passage's range beside it when that is wider."""
+    if not hit.pages:
+        return ""
+    if hit.sentence is None:
+        return f'<span class="rdr-page">{_escape(hit.pages)}</span>'
+    label = hit.sentence.pages_label(hit.document_pages)
+    wider = f' <span class="rdr-page-range">(passage {_escape(hit.pages)})</span>' if label != hit.pages else ""
+    return f'<span class="rdr-page" title="Page of the sentence closest to the question">{_escape(label)}</span>{wider}'
+
+
+def _show_button(hit: Hit) -> str:
+    """A real button (Enter and Space work) that opens the hit's page (PDFs) or its place in the text."""
+    span = hit.sentence or hit.span
+    what = "page" if hit.kind == "pdf" else "in context"
+    return (
+        f'<button type="button" class="rdr-show" id="rdr-show-{hit.passage_id}" data-passage="{hit.passage_id}" '
+        f'data-page="{span.page_start}" data-start="{span.char_start}" data-end="{span.char_end}" '
+        f'aria-label="Show {what}: #{hit.rank} {_escape(hit.source)}">Show {what}</button>'
+    )
+
+
+def _passage_text(hit: Hit, question: str) -> str:
+    """The passage with the question's words marked and its best sentence set apart."""
+    at = hit.text.find(hit.sentence_text) if hit.sentence_text else -1
+    if at < 0:
+        return highlight(hit.text, question)
+    end = at + len(hit.sentence_text)
+    return (
+        f"{highlight(hit.text[:at], question)}"
+        f'<span class="rdr-best" title="The sentence closest to the question">{highlight(hit.text[at:end], question)}'
+        f"</span>{highlight(hit.text[end:], question)}"
+    )
+
+
+def render_passage_view(view: PassageView) -> str:
+    """A hit where it comes from: its page as an image with the passage highlighted (PDFs), or the passage
+    marked inside the text around it; a heading, a legend and a Close button (Escape closes it too)."""
+    where = f"p. {view.page} of {view.document_pages}" if view.document_pages > 1 else ""
+    kind = "page" if view.image is not None else "context"
+    note = f'<p class="rdr-view-note">{_escape(view.note)}</p>' if view.note else ""
+    body = _page_image(view) if view.image is not None else _context(view)
+    legend = "passage" if view.sentence is None else "passage; darker: the sentence closest to the question"
+    return (
+        f'<section class="rdr-view" tabindex="-1" aria-labelledby="rdr-view-title" data-kind="{kind}" '
+        f'data-passage="{view.passage_id}" data-page="{view.page}" data-return="rdr-show-{view.passage_id}">'
+        f'<div class="rdr-view-head"><h3 id="rdr-view-title">{_escape(view.title)}</h3>'
+        f'<span class="rdr-source">{_escape(view.source)}</span><span class="rdr-page">{where}</span>'
+        '<button type="button" class="rdr-view-close" data-action="close">Close</button></div>'
+        f'<p class="rdr-view-legend">Highlighted: the {legend}.</p>{note}{body}</section>'
+    )
+
+
+def _page_image(view: PassageView) -> str:
+    image = view.image
+    assert image is not None
+    data = base64.b64encode(image.png).decode("ascii")
+    boxes = json.dumps([[*box[:4], box[4]] for box in image.boxes])
+    alt = f"Page {image.page} of {view.source}, the passage highlighted"
+    return (
+        f'<img class="rdr-page-image" src="data:image/png;base64,{data}" width="{image.width}" '
+        f'height="{image.height}" alt="{_escape(alt)}" data-boxes="{_escape(boxes)}">'
+    )
+
+
+def _context(view: PassageView) -> str:
+    """The document text around the passage, the passage marked and its best sentence marked more strongly."""
+    excerpt, span, sentence = view.excerpt, view.span, view.sentence
+    inner = (sentence.char_start, sentence.char_end) if sentence else (span.char_end, span.char_end)
+    before = ("…" if excerpt.start > 0 else "") + excerpt.piece(excerpt.start, span.char_start)
+    after = excerpt.piece(span.char_end, excerpt.end) + ("…" if excerpt.end - span.char_end >= CONTEXT_CHARS else "")
+    marked = (
+        _escape(excerpt.piece(span.char_start, inner[0]))
+        + (f'<mark class="rdr-sentence">{_escape(excerpt.piece(*inner))}</mark>' if sentence else "")
+        + _escape(excerpt.piece(inner[1], span.char_end))
+    )
+    return f'<div class="rdr-context">{_escape(before)}<mark class="rdr-passage">{marked}</mark>{_escape(after)}</div>'
 
 
 def _other_rank(hit: Hit, other: Mapping[int, int] | None) -> str:
@@ -210,7 +317,7 @@ HEADER = """
 <div id="rdr-header">
 <h1>rdr-search</h1>
 <p>Semantic search over your own documents with the RDR retriever (DPR distilled from its reader).
-Add documents, then ask a question in plain words: passages are ranked by meaning, not by keywords.</p>
+Add documents, then ask a question in plain words: passages are ranked by meaning and by your exact words.</p>
 </div>
 """
 

@@ -8,6 +8,7 @@ from typing import Any
 import gradio as gr
 
 from rdr_search.app.export_view import ShownResults, build_export_view, shown
+from rdr_search.app.page_view import RESULTS_JS, build_page_view
 from rdr_search.app.render import EMPTY_LIBRARY, TYPE_A_QUESTION, notice, render_hits
 from rdr_search.app.search_options import build_search_options, chosen_filters
 from rdr_search.app.service import AppService
@@ -59,7 +60,13 @@ def build_search_tab(service: AppService) -> None:
     config = service.config
 
     def on_search(
-        question: str, k: float, mode: str, documents: list[str], kinds: list[str], request: gr.Request
+        question: str,
+        k: float,
+        mode: str,
+        documents: list[str],
+        kinds: list[str],
+        group: bool,
+        request: gr.Request,
     ) -> tuple[str, ShownResults | None]:
         text = (question or "").strip()
         if not text:
@@ -69,7 +76,8 @@ def build_search_tab(service: AppService) -> None:
             hits, empty = service.search(text, k, library_key(config, request), mode=mode, filters=filters)
         except Exception as exc:
             return shown_error(exc), None
-        return notice(EMPTY_LIBRARY) if empty else render_hits(hits, text), shown(text, hits)
+        page = notice(EMPTY_LIBRARY) if empty else render_hits(hits, text, group=bool(group))
+        return page, shown(text, hits)
 
     with gr.Tab("Search", id="search", elem_id="tab-search"):
         question, top_k, button = question_row(
@@ -81,6 +89,12 @@ def build_search_tab(service: AppService) -> None:
         )
         options = build_search_options(service)
         gr.Examples(EXAMPLE_QUESTIONS, inputs=[question], label="Example questions (after Load sample documents)")
-        results = gr.HTML(notice(TYPE_A_QUESTION), elem_id="results", js_on_load=None)
+        group = gr.Checkbox(True, label="Group by document", elem_id="group-by-document")
+        results = gr.HTML(notice(TYPE_A_QUESTION), elem_id="results", js_on_load=RESULTS_JS)
+        build_page_view(service, results)
         last_results = build_export_view(service)
-    on_ask(question, button, on_search, [question, top_k, *options.inputs], [results, last_results])
+    inputs = [question, top_k, *options.inputs, group]
+    on_ask(question, button, on_search, inputs, [results, last_results])
+    group.change(
+        on_search, inputs=inputs, outputs=[results, last_results], show_progress="hidden", api_visibility="private"
+    )

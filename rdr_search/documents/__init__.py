@@ -8,7 +8,7 @@ pathological file costs one skipped file, not a hung or crashed app.
 Layout: one converter module per format (``text``, ``markdown``, ``pdf``, ``docx``, ``html``), each
 ``parse(bytes) -> (title, pages)``; ``registry`` maps extensions to them; ``reading`` is the in-process entry
 point; ``worker`` is the capped parser process and ``pool`` the :class:`DocumentReader` that lends workers to
-its callers.
+its callers; ``pages`` draws a PDF page with text highlighted (in a worker too, for page views).
 
 This package must stay light: it imports no torch/transformers/faiss and not ``rdr_search.library``, because
 the worker process imports it. The parsers (pypdf, python-docx, lxml with BeautifulSoup's encoding detection,
@@ -17,6 +17,7 @@ charset-normalizer) are imported inside the functions that need them, so importi
 
 from rdr_search.documents.cleaning import TITLE_MAX_CHARS
 from rdr_search.documents.docx import DOCX_EXPANSION_CAP, DOCX_EXPANSION_FLOOR, DOCX_EXPANSION_RATIO
+from rdr_search.documents.pages import PageImage
 from rdr_search.documents.pool import DocumentReader
 from rdr_search.documents.reading import DEFAULT_MAX_BYTES, Document, check_file, file_sha256, read_document
 from rdr_search.documents.registry import SUPPORTED_EXTENSIONS
@@ -32,6 +33,7 @@ __all__ = [
     "WORKER_MEMORY_BYTES",
     "Document",
     "DocumentReader",
+    "PageImage",
     "check_file",
     "file_sha256",
     "read_document",

@@ -12,8 +12,11 @@ import os
 import threading
 import time
 import weakref
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
+from rdr_search.documents.pages import PageImage
 from rdr_search.documents.reading import DEFAULT_MAX_BYTES, Document
 from rdr_search.documents.worker import Request, Worker
 from rdr_search.errors import DocumentError
@@ -69,10 +72,27 @@ class DocumentReader:
         """
         path = Path(path)
         # Resolve relative paths here: the worker's working directory is not guaranteed to follow ours.
-        request: Request = (os.path.abspath(path), source if source is not None else path.name, self.max_bytes)
+        document: Document = self._serve(
+            ("read", (os.path.abspath(path), source if source is not None else path.name, self.max_bytes)),
+            self.timeout_s,
+        )
+        return document
+
+    def render_page(
+        self, path: str | Path, page: int, marks: Sequence[tuple[str, str]], max_side: int, timeout_s: float
+    ) -> PageImage:
+        """Draw ``page`` of a PDF in a worker with ``marks`` ((kind, text) pairs) highlighted, within
+        ``timeout_s``; raises :class:`DocumentError` (no such page, unreadable, too slow, crashed)."""
+        image: PageImage = self._serve(
+            ("render", (os.path.abspath(path), int(page), [(str(k), str(t)) for k, t in marks], int(max_side))),
+            timeout_s,
+        )
+        return image
+
+    def _serve(self, request: Request, timeout_s: float) -> Any:
         worker = self._acquire()
         try:
-            status, payload = worker.read(request, self.timeout_s)
+            status, payload = worker.read(request, timeout_s)
         finally:
             self._release(worker)
         if status == "ok":

@@ -32,8 +32,11 @@ WORKER_MEMORY_BYTES = 2 * 1024 * _MIB
 _WORKER_START_TIMEOUT_S = 120.0
 _GRACEFUL_EXIT_S = 2.0
 
-Request = tuple[str, str, int]
-"""(absolute path, source, max_bytes): what a worker reads."""
+Request = tuple[str, tuple[Any, ...]]
+"""(what, arguments): ("read", (absolute path, source, max_bytes)) reads a file into a Document; ("render",
+(absolute path, page, marks, max_side)) draws a PDF page (see ``pages.render_page``)."""
+
+_VERBS = {"read": "read", "render": "draw its page"}
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -42,7 +45,7 @@ Request = tuple[str, str, int]
 
 
 def _worker_main(conn: Any, memory_bytes: int) -> None:
-    """Worker loop: receive (path, source, max_bytes), send ("ok", Document) or ("error", message).
+    """Worker loop: receive a :data:`Request`, send ("ok", result) or ("error", message).
 
     Runs in a spawned process that imports only this package and the parsers.
     """
@@ -69,13 +72,22 @@ def _worker_main(conn: Any, memory_bytes: int) -> None:
             return
         if request is None:
             return
-        path, source, max_bytes = request
+        what, args = request
         try:
-            conn.send(("ok", read_document(path, source, max_bytes=max_bytes)))
+            conn.send(("ok", _serve(what, args)))
         except DocumentError as exc:
             conn.send(("error", str(exc)))
         except Exception as exc:  # report anything rather than die silently
             conn.send(("error", f"could not be read ({short_reason(exc)})"))
+
+
+def _serve(what: str, args: tuple[Any, ...]) -> Any:
+    if what == "render":
+        from rdr_search.documents.pages import render_page
+
+        return render_page(*args)
+    path, source, max_bytes = args
+    return read_document(path, source, max_bytes=max_bytes)
 
 
 def _limit_memory(memory_bytes: int) -> None:
@@ -157,11 +169,12 @@ class Worker:
         return process.pid if process is not None else None
 
     def read(self, request: Request, timeout_s: float) -> tuple[str, Any]:
-        """Have the process read one file: ("ok", Document) or ("error", message).
+        """Have the process serve one request (read a file, draw a page): ("ok", result) or ("error", message).
 
-        Raises :class:`DocumentError` when the file takes longer than ``timeout_s`` or kills the process; the
-        process is then stopped, and the next read starts a fresh one.
+        Raises :class:`DocumentError` when it takes longer than ``timeout_s`` or kills the process; the
+        process is then stopped, and the next request starts a fresh one.
         """
+        verb = _VERBS.get(request[0], request[0])
         self._ensure_started()
         try:
             self._conn.send(request)
@@ -172,7 +185,7 @@ class Worker:
             self._conn.send(request)
         if not self._conn.poll(timeout_s):
             self.stop()
-            raise DocumentError(f"took longer than {timeout_s:g} s to read; skipped")
+            raise DocumentError(f"took longer than {timeout_s:g} s to {verb}; skipped")
         try:
             status, payload = self._conn.recv()
         except (EOFError, OSError):

@@ -18,11 +18,13 @@ from rdr_search.errors import LibraryError, QueryError, RdrSearchError
 from rdr_search.index import IndexFiles, VectorIndex, index_backend
 from rdr_search.library.ingest import Ingest, PreparedDocument
 from rdr_search.library.locking import WriteLock
+from rdr_search.library.originals import Originals
 from rdr_search.library.requests import search_request
 from rdr_search.library.sources import collect_files
 from rdr_search.library.spaces import VectorSpace, load_pair, mismatch_message, stored_pair_loader
+from rdr_search.library.views import PassageView, view_passage
 from rdr_search.records import AddResult, CheckReport, FileOutcome, FileStatus, Hit, LibraryDocument, VectorSetInfo
-from rdr_search.retrieval import search_library
+from rdr_search.retrieval import locate_sentences, search_library
 from rdr_search.settings import Settings
 from rdr_search.store import Store, VectorSetRecord
 
@@ -52,7 +54,8 @@ class Library:
         self._reader: DocumentReader | None = reader
         self._owns_reader = reader is None
         self._reader_lock = threading.Lock()
-        self._ingest = Ingest(store, Chunker(settings), self._read, settings.max_file_bytes)
+        self._originals = Originals(path, enabled=settings.keep_originals)
+        self._ingest = Ingest(store, Chunker(settings), self._read, settings.max_file_bytes, self._originals)
         self._closed = False
 
     # --- opening --------------------------------------------------------------------------------
@@ -204,12 +207,14 @@ class Library:
 
     # --- writing --------------------------------------------------------------------------------
 
-    def _read(self, path: Path, source: str) -> Document:
+    def _document_reader(self) -> DocumentReader:
         with self._reader_lock:
             if self._reader is None:
                 self._reader = DocumentReader(self.settings.parse_timeout_s, self.settings.max_file_bytes)
-            reader = self._reader
-        return reader.read(path, source)
+            return self._reader
+
+    def _read(self, path: Path, source: str) -> Document:
+        return self._document_reader().read(path, source)
 
     def add_files(
         self,
@@ -282,6 +287,7 @@ class Library:
                 result.encoded += encoded
         if prepared:
             self._save_indexes()
+            self._originals.sweep(d.content_hash for d in self._store.documents())
 
     def remove(self, source: str) -> bool:
         """Remove a document by its source name; its passages and vectors go with it. False if absent."""
@@ -291,6 +297,7 @@ class Library:
                 return False
             ids = self._store.passage_ids(record.id)
             self._store.remove_document(record.id)
+            self._originals.discard(record.content_hash)
             generation = self._store.generation()
             for space in self._spaces.values():
                 space.index.remove(ids)
@@ -336,7 +343,16 @@ class Library:
         self.refresh()
         if request is None or len(space.index) == 0:
             return []
-        return search_library(request, space.encoders, space.index, self._store)
+        hits = search_library(request, space.encoders, space.index, self._store)
+        # Keyword mode loads no model; the best sentence then goes by words alone.
+        encoders = None if request.mode == SearchMode.KEYWORD else space.encoders
+        return locate_sentences(hits, request.question, self._store, self._ingest.chunker, encoders)
+
+    def view(self, passage_id: int, *, page: int | None = None, sentence: tuple[int, int] | None = None) -> PassageView:
+        """A hit shown where it comes from: its PDF page drawn with the passage (and ``sentence``, document
+        offsets) highlighted, or the document text around it (see :mod:`rdr_search.library.views`)."""
+        reader, settings = self._document_reader(), self.settings
+        return view_passage(self._store, self._originals, reader, settings, passage_id, page=page, sentence=sentence)
 
     def documents(self) -> list[LibraryDocument]:
         """Documents in the library, by source name."""

@@ -13,6 +13,7 @@ import numpy as np
 from rdr_search.chunking import Chunker, Passage
 from rdr_search.documents import Document, check_file, file_sha256
 from rdr_search.errors import DocumentError
+from rdr_search.library.originals import Originals
 from rdr_search.library.spaces import VectorSpace
 from rdr_search.records import FileOutcome, FileStatus
 from rdr_search.store import DocumentRecord, Store, content_key
@@ -28,6 +29,8 @@ class PreparedDocument:
     page_starts: tuple[int, ...]
     passages: list[Passage]
     replaces: DocumentRecord | None
+    path: Path | None = None
+    """The file it was read from (its original is kept for page views)."""
 
 
 @dataclass
@@ -38,6 +41,7 @@ class Ingest:
     chunker: Chunker
     read: Callable[[Path, str], Document]
     max_file_bytes: int
+    originals: Originals | None = None
 
     def prepare(self, path: Path, source: str) -> PreparedDocument | FileOutcome:
         """Everything before encoding: checks, parsing, chunking. Failures become outcomes."""
@@ -64,7 +68,7 @@ class Ingest:
         normalized, passages = self.chunker.split(document.title, document.pages)
         if not passages:
             return FileOutcome(source, FileStatus.FAILED, "no text to index (the document yields no passages)")
-        return PreparedDocument(source, document, normalized.text, normalized.page_starts, passages, existing)
+        return PreparedDocument(source, document, normalized.text, normalized.page_starts, passages, existing, path)
 
     def commit(
         self, item: PreparedDocument, spaces: Mapping[str, VectorSpace], primary: str, progress: Callable[[int], object]
@@ -93,6 +97,8 @@ class Ingest:
             all_vectors[key] = np.stack([known[k] if k in known else fresh[k] for k in keys])
         old_ids = self.store.passage_ids(item.replaces.id) if item.replaces else []
         document = item.document
+        if self.originals is not None and item.path is not None:
+            self.originals.keep(item.path, document.content_hash, document.kind)
         _, ids = self.store.commit_document(
             source=item.source,
             title=document.title,
@@ -106,6 +112,8 @@ class Ingest:
             new_vectors=new_vectors,
             replaces=item.replaces.id if item.replaces else None,
         )
+        if self.originals is not None and item.replaces and item.replaces.content_hash != document.content_hash:
+            self.originals.discard(item.replaces.content_hash)
         generation = self.store.generation()
         for key, space in spaces.items():
             space.index.replace(old_ids, np.asarray(ids, dtype=np.int64), all_vectors[key])
