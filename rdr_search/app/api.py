@@ -28,20 +28,20 @@ def hit_json(hit: Hit, other: Mapping[int, int] | None = None) -> dict[str, Any]
     return out
 
 
-def build_api(service: AppService) -> None:
-    """Hidden components that give the named endpoints typed inputs and JSON outputs."""
+SEARCH_DESCRIPTION = (
+    "Search the library: the k passages that best answer the question, best first, with rank, score, mode, title, "
+    "source, pages and text. mode: hybrid (default; words and meaning fused, score 0..1), dense (DPR inner "
+    'product) or keyword (BM25); a "quoted phrase" must appear as is. Optional filters: documents and types '
+    "(lists of document names and of file types such as pdf), added_after and added_before (dates, YYYY-MM-DD)."
+)
+
+
+def build_search_endpoint(
+    service: AppService, question: gr.Textbox, k: gr.Number, out: gr.JSON, trigger: gr.Button, note: str
+) -> None:
+    """/search: (question, k), then the mode and filters, each with a default: gradio_client fills them in, so
+    clients written for (question, k) keep working."""
     config = service.config
-
-    @api_errors
-    def add_files(files: list[str] | None, request: gr.Request) -> list[dict[str, Any]]:
-        """Add files (upload with gradio_client.handle_file); one outcome per file."""
-        result = service.add_uploads(list(files or []), library_key(config, request))
-        return [asdict(o) for o in result.outcomes]
-
-    @api_errors
-    def load_samples(request: gr.Request) -> list[dict[str, Any]]:
-        """Add the shipped sample documents; one outcome per file."""
-        return [asdict(o) for o in service.add_samples(library_key(config, request)).outcomes]
 
     @api_errors
     def search(
@@ -59,6 +59,29 @@ def build_api(service: AppService) -> None:
         filters = search_filters(documents, types, added_after, added_before, **limits)
         hits, _ = service.search(question, k, library_key(config, request), mode=mode, filters=filters)
         return [hit_json(h) for h in hits]
+
+    with gr.Column(visible=False):
+        mode = gr.Textbox(value="hybrid")
+        documents, types = gr.JSON(value=[]), gr.JSON(value=[])
+        added_after, added_before = gr.Textbox(value=""), gr.Textbox(value="")
+    inputs = [question, k, mode, documents, types, added_after, added_before]
+    trigger.click(search, inputs=inputs, outputs=[out], api_name="search", api_description=SEARCH_DESCRIPTION + note)
+
+
+def build_api(service: AppService) -> None:
+    """Hidden components that give the named endpoints typed inputs and JSON outputs."""
+    config = service.config
+
+    @api_errors
+    def add_files(files: list[str] | None, request: gr.Request) -> list[dict[str, Any]]:
+        """Add files (upload with gradio_client.handle_file); one outcome per file."""
+        result = service.add_uploads(list(files or []), library_key(config, request))
+        return [asdict(o) for o in result.outcomes]
+
+    @api_errors
+    def load_samples(request: gr.Request) -> list[dict[str, Any]]:
+        """Add the shipped sample documents; one outcome per file."""
+        return [asdict(o) for o in service.add_samples(library_key(config, request)).outcomes]
 
     @api_errors
     def compare(question: str, k: float, request: gr.Request) -> dict[str, Any]:
@@ -86,23 +109,11 @@ def build_api(service: AppService) -> None:
         question = gr.Textbox()
         k = gr.Number(value=config.default_k, precision=0)
         source = gr.Textbox()
-        # Search inputs after (question, k) have defaults, so clients that send only those two still work.
-        mode = gr.Textbox(value="hybrid")
-        only_documents, only_types = gr.JSON(value=[]), gr.JSON(value=[])
-        added_after, added_before = gr.Textbox(value=""), gr.Textbox(value="")
         out = gr.JSON()
         trigger = gr.Button()
     note = SESSIONLESS_NOTE if config.session_scoped else ""
     trigger.click(add_files, inputs=[files], outputs=[out], api_name="add_files")
-    trigger.click(
-        search, inputs=[question, k, mode, only_documents, only_types, added_after, added_before], outputs=[out],
-        api_name="search",
-        api_description="Search the library: the k passages that best answer the question, best first, with "
-        "rank, score, mode, title, source, pages and text. mode: hybrid (default; words and meaning fused, "
-        "score 0..1), dense (DPR inner product) or keyword (BM25); a \"quoted phrase\" must appear as is. "
-        "Optional filters: documents and types (lists of document names and file types such as pdf), "
-        "added_after and added_before (dates, YYYY-MM-DD)." + note,
-    )  # fmt: skip
+    build_search_endpoint(service, question, k, out, trigger, note)
     trigger.click(documents, outputs=[out], api_name="documents")
     trigger.click(remove, inputs=[source], outputs=[out], api_name="remove")
     trigger.click(load_samples, outputs=[out], api_name="load_samples")

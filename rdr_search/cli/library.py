@@ -135,7 +135,7 @@ def add_encoders(library: LibraryOption = DEFAULT_LIBRARY, *, encoders: EncoderO
 
 @encoder_options(*LOADING_OPTIONS)
 def check(library: LibraryOption = DEFAULT_LIBRARY, *, encoders: EncoderOptions) -> None:
-    """Check that every vector has its passage and every passage its vector."""
+    """Check that every vector and keyword index row has its passage, and every passage its vector and row."""
     with encoders.open_library(library) as lib:
         report = lib.check()
     typer.echo(f"{report.documents} documents, {report.passages} passages, {report.vectors_indexed} vectors indexed")

@@ -10,8 +10,10 @@ The default (:data:`DEFAULT_FUSION`), chosen on squad-dev-a with all-MiniLM-L6-v
 4. hybrid score = (1 - w) * dense + w * keyword with w = 0.5.
 
 So a hybrid score lies in 0..1: 1 is a passage that is the best candidate on both halves, 0 the worst on both.
-It ranks passages for one question; it is not comparable across questions. Plain reciprocal rank fusion
-(k=60) lost 3.8 points of top-1 answer recall to keyword search alone on that set; this fusion gained 3.5.
+It ranks passages for one question; it is not comparable across questions. On that set (5,397 questions)
+plain reciprocal rank fusion (k=60) lost 3.0 points of top-1 answer recall to keyword search alone; this fusion
+gained 3.4 and beat both halves at k = 1, 5, 20 and 100, within 0.05 points of the best method tried at each k
+(z-scores came as close; min-max keeps the score in 0..1, which reads better on a result card).
 """
 
 from __future__ import annotations

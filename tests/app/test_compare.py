@@ -71,7 +71,7 @@ def test_compare_endpoint_ranks_the_same_passages_two_ways(compare_app: RunningA
     right_rank = {h["passage_id"]: h["rank"] for h in right["hits"]}
     assert all(h["other_rank"] == right_rank[h["passage_id"]] for h in left["hits"])
 
-    # The main pair's side is exactly what /search returns in dense mode (the pairs are compared on vectors).
+    # The main pair's side is exactly what /search returns in dense mode (pairs are compared on vectors alone).
     searched = c.predict("where do apples grow?", 50, "dense", api_name="/search")
     assert [h["passage_id"] for h in searched] == left_ids
 

@@ -22,20 +22,18 @@ def test_search_modes_and_filters(tmp_path: Path, encoders: list[str]) -> None:
 
     keyword = search('Who sealed the "Magna Carta"?', "--mode", "keyword", "-k", "10")
     assert keyword and {h["mode"] for h in keyword} == {"keyword"} and all("Magna Carta" in h["text"] for h in keyword)
-    hybrid = search("moon craters", "-k", "3")  # hybrid by default
-    assert {h["mode"] for h in hybrid} == {"hybrid"} and hybrid[0]["source"] == "docs/astronomy.html"
-    only = search("moon", "--mode", "dense", "--document", "docs/cooking.md", "--document", "docs/whales.txt")
-    assert {h["source"] for h in only} == {"docs/cooking.md", "docs/whales.txt"}
-    assert {h["kind"] for h in search("moon", "--type", "pdf", "-k", "20")} == {"pdf"}
-    assert search("moon", "--added-before", "2000-01-01") == []
-    assert len(search("moon", "--added-after", "2000-01-01", "-k", "3")) == 3
-    readable = run("search", "moon", "--mode", "keyword", "--type", "md", *library, cwd=tmp_path)
+    filtered = search(
+        "moon", "--mode", "dense", "--document", "docs/cooking.md", "--document", "docs/whales.txt",
+        "--type", "md", "--added-after", "2000-01-01",
+    )  # fmt: skip
+    assert {(h["source"], h["kind"], h["mode"]) for h in filtered} == {("docs/cooking.md", "markdown", "dense")}
+    readable = run("search", "moon craters", "--added-before", "2000-01-01", *library, cwd=tmp_path)
     assert readable.returncode == 0 and "No results." in readable.stdout
+    hybrid = run("search", "moon craters", "-k", "1", *library, cwd=tmp_path)  # hybrid by default
+    assert hybrid.stdout.startswith("1. Notes on the Moon") and "hybrid score" in hybrid.stdout
 
     bad = run("search", "moon", "--mode", "fuzzy", *library, cwd=tmp_path)
     assert bad.returncode == 2 and "dense, keyword, hybrid" in bad.stderr and "Traceback" not in bad.stderr
-    late = run("search", "moon", "--added-after", "soon", *library, cwd=tmp_path)
-    assert late.returncode == 2 and "date like 2025-01-31" in late.stderr
 
 
 def test_eval_modes_over_a_collection_and_a_library(tmp_path: Path, encoders: list[str]) -> None:

@@ -27,6 +27,9 @@ from tests.security.attacker import (
 
 pytestmark = pytest.mark.slow
 
+SEARCH_REST = ["hybrid", [], [], "", ""]
+"""/search's inputs after (question, k): mode and filters. gradio_client fills them in from their defaults; a raw
+HTTP call sends every input."""
 VICTIM_TEXT = "The combination of the victim's safe is 31-47-12, written in the kitchen notebook."
 
 
@@ -62,7 +65,7 @@ def test_folder_as_file_adds_nothing_foreign(app: AppProcess, tmp_path: Path) ->
         assert outcome["status"] == "failed", (attempt, outcome)
         assert outcome["message"].startswith("refused"), (attempt, outcome)
     assert sources(app, "attacker-1") == set()
-    hits = call(app, "search", ["safe combination kitchen notebook", 50], "attacker-1")
+    hits = call(app, "search", ["safe combination kitchen notebook", 50, *SEARCH_REST], "attacker-1")
     assert hits.ok and hits.data[0] == []
     assert sources(app, "victim-1") == {"secret.txt"}  # the victim's own library is untouched
 
@@ -110,7 +113,7 @@ def test_sessionless_calls_search_only_samples_and_stay_bounded(app: AppProcess,
     assert len(app.children()) <= 4, app.children()  # two parser workers + multiprocessing's helpers
     listed = call(app, "documents", [])
     assert listed.ok and {d["source"] for d in listed.data[0]} >= {"tea-guide.pdf", "honeybees.md"}
-    hits = call(app, "search", ["green tea water temperature", 3])
+    hits = call(app, "search", ["green tea water temperature", 3, *SEARCH_REST])
     assert hits.ok and len(hits.data[0]) == 3
 
 
@@ -134,7 +137,7 @@ def test_huge_question_is_refused_quickly_with_bounded_memory(app: AppProcess) -
     replies: list[object] = []
 
     def ask() -> None:
-        replies.append(call(app, "search", [question, 5], "curious"))
+        replies.append(call(app, "search", [question, 5, *SEARCH_REST], "curious"))
 
     threads = [threading.Thread(target=ask) for _ in range(8)]
     for thread in threads:
@@ -151,14 +154,14 @@ def test_huge_question_is_refused_quickly_with_bounded_memory(app: AppProcess) -
     assert app.rss_mb() - rss_before < 100
     # Just under the request cap, still far over the question cap: refused by the question check, not echoed.
     medium = "x" * 500_000
-    reply = call(app, "search", [medium, 5], "curious")
+    reply = call(app, "search", [medium, 5, *SEARCH_REST], "curious")
     assert reply.event == "error" and "the limit is 2,000" in str(reply.data) and medium not in str(reply.data)
     reply = call(app, "remove", ["y" * 500_000], "curious")
     assert reply.event == "error" and "limit" in str(reply.data) and "y" * 2000 not in str(reply.data)
 
 
 def test_invalid_inputs_get_clear_errors(app: AppProcess) -> None:
-    reply = call(app, "search", ["tea", "lots"], "typo")
+    reply = call(app, "search", ["tea", "lots", *SEARCH_REST], "typo")
     assert reply.event == "error" and reply.data and reply.data.get("error"), reply
     assert "lots" in reply.data["error"] or "number" in reply.data["error"], reply
     for junk in (["just a string"], [{"path": 5}], "not a list"):
