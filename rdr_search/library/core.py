@@ -23,14 +23,23 @@ from rdr_search.library.requests import search_request
 from rdr_search.library.sources import collect_files
 from rdr_search.library.spaces import VectorSpace, load_pair, mismatch_message, stored_pair_loader
 from rdr_search.library.views import PassageView, view_passage
-from rdr_search.records import AddResult, CheckReport, FileOutcome, FileStatus, Hit, LibraryDocument, VectorSetInfo
+from rdr_search.records import (
+    AddResult,
+    CheckReport,
+    FileOutcome,
+    FileStatus,
+    Hit,
+    LibraryDocument,
+    SearchMode,
+    VectorSetInfo,
+)
 from rdr_search.retrieval import locate_sentences, search_library
 from rdr_search.settings import Settings
 from rdr_search.store import Store, VectorSetRecord
 
 if TYPE_CHECKING:  # annotations only (the pair module imports torch: loaded only when a pair is)
     from rdr_search.encoders.pair import EncoderPair
-    from rdr_search.records import SearchFilters, SearchMode
+    from rdr_search.records import SearchFilters
 
 DB_NAME = "library.sqlite3"
 
