@@ -66,7 +66,7 @@ def test_export_endpoint_returns_a_file_that_parses(app: RunningApp) -> None:
     assert sources <= {*DOCUMENTS, "lights.pdf"} and all(r["citation"].endswith(f"({r['source']})") for r in rows)
 
     data = json.loads(Path(c.predict(question, 7, "json", api_name="/export")).read_text(encoding="utf-8"))
-    assert data["question"] == question and data["mode"] == "dense" and len(data["hits"]) == MAX_K
+    assert data["question"] == question and data["mode"] == "hybrid" and len(data["hits"]) == MAX_K
     searched = c.predict(question, 7, api_name="/search")
     assert [h["citation"] for h in data["hits"]][0].startswith(searched[0]["title"])
     assert [(h["source"], h["passage"]) for h in data["hits"]] == [(h["source"], h["text"]) for h in searched]

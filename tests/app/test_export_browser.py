@@ -74,7 +74,7 @@ def test_download_button_exports_the_results_on_screen(browser: object, app: Run
     assert formula["passage"].startswith("'=HYPERLINK")  # neutralised for spreadsheets
 
     data = json.loads(download(page, "JSON"))
-    assert data["question"] == "How do kites stay stable in the wind?" and data["mode"] == "dense"
+    assert data["question"] == "How do kites stay stable in the wind?" and data["mode"] == "hybrid"
     assert [h["source"] for h in data["hits"]] == shown
 
     markdown = download(page, "Markdown").decode("utf-8")
