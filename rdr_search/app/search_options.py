@@ -1,4 +1,4 @@
-"""The Search tab's mode selector and filters (documents, file types), and what they mean for a search."""
+"""The Search tab's mode selector and filters (documents, file types, date added), and what they mean for a search."""
 
 from __future__ import annotations
 
@@ -29,18 +29,21 @@ class SearchOptions:
     mode: gr.Radio
     documents: gr.Dropdown
     kinds: gr.Dropdown
+    added_after: gr.Textbox
+    added_before: gr.Textbox
 
     @property
     def inputs(self) -> list[Any]:
-        return [self.mode, self.documents, self.kinds]
+        return [self.mode, self.documents, self.kinds, self.added_after, self.added_before]
 
 
-def chosen_filters(service: AppService, documents: object, kinds: object) -> SearchFilters:
-    """The filters the components hold, bounded like every request value."""
+def chosen_filters(
+    service: AppService, documents: object, kinds: object, added_after: object = None, added_before: object = None
+) -> SearchFilters:
+    """The filters the components hold, bounded like every request value (the library checks the dates)."""
     config = service.config
-    return search_filters(
-        documents, kinds, None, None, max_items=config.max_filter_items, max_chars=config.max_name_chars
-    )
+    limits = {"max_items": config.max_filter_items, "max_chars": config.max_name_chars}
+    return search_filters(documents, kinds, added_after, added_before, **limits)
 
 
 def build_search_options(service: AppService) -> SearchOptions:
@@ -55,6 +58,8 @@ def build_search_options(service: AppService) -> SearchOptions:
         kinds = gr.Dropdown(
             choices=TYPE_CHOICES, value=[], multiselect=True, label="Only these file types", elem_id="filter-types"
         )
+        added_after = gr.Textbox(label="Added on or after", placeholder="YYYY-MM-DD", elem_id="filter-after")
+        added_before = gr.Textbox(label="Added before", placeholder="YYYY-MM-DD", elem_id="filter-before")
 
     def list_documents(chosen: list[str] | None, request: gr.Request) -> Any:
         try:
@@ -64,4 +69,4 @@ def build_search_options(service: AppService) -> SearchOptions:
         return gr.update(choices=names, value=[n for n in chosen or [] if n in names])
 
     documents.focus(list_documents, inputs=[documents], outputs=[documents], api_visibility="private")
-    return SearchOptions(mode, documents, kinds)
+    return SearchOptions(mode, documents, kinds, added_after, added_before)

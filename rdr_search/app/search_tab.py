@@ -65,6 +65,8 @@ def build_search_tab(service: AppService) -> None:
         mode: str,
         documents: list[str],
         kinds: list[str],
+        added_after: str,
+        added_before: str,
         group: bool,
         request: gr.Request,
     ) -> tuple[str, ShownResults | None]:
@@ -72,7 +74,7 @@ def build_search_tab(service: AppService) -> None:
         if not text:
             return notice(TYPE_A_QUESTION), None
         try:
-            filters = chosen_filters(service, documents, kinds)
+            filters = chosen_filters(service, documents, kinds, added_after, added_before)
             hits, empty = service.search(text, k, library_key(config, request), mode=mode, filters=filters)
         except Exception as exc:
             return shown_error(exc), None

@@ -162,3 +162,16 @@ def test_public_banner_names_models_not_server_folders(service_factory, tiny_pai
     for folder in tiny_pair:
         assert folder.name in line and str(folder.parent) not in line
     assert str(service.config.sessions_root) not in service.describe_scope()
+
+
+def test_the_search_tabs_date_filters(service_factory, tmp_path: Path) -> None:
+    from rdr_search.app.search_options import chosen_filters
+
+    service = service_factory()
+    service.add([note(tmp_path, "a.txt", "Otters hold hands while they sleep.")], ["a.txt"], "v")
+    later = chosen_filters(service, [], [], "2999-01-01", "")
+    assert service.search("otters", 5, "v", filters=later)[0] == []
+    earlier = chosen_filters(service, [], [], "2000-01-01", "")
+    assert [h.source for h in service.search("otters", 5, "v", filters=earlier)[0]] == ["a.txt"]
+    with pytest.raises(RdrSearchError):
+        service.search("otters", 5, "v", filters=chosen_filters(service, [], [], "not a date", ""))
