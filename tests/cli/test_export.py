@@ -34,14 +34,14 @@ def test_search_exports_each_format(tmp_path: Path, library: list[str]) -> None:
     pdf = by_source["docs/history.pdf"]
     assert pdf["citation"] == f"A Short History of Treaties, {pdf['page']} (docs/history.pdf)" and pdf["page"]
     assert by_source["docs/cooking.md"]["citation"] == "Bread (docs/cooking.md)"  # no pages, no page
-    assert all(r["mode"] == "dense" for r in rows)
+    assert all(r["mode"] == "hybrid" for r in rows)
 
     as_json = tmp_path / "hits.json"
     written = run("search", QUESTION, "-k", "3", "--format", "json", "--output", str(as_json), *library, cwd=tmp_path)
     assert written.returncode == 0, written.stderr
     assert f"wrote 3 hits (json) to {as_json}" in written.stdout
     data = json.loads(as_json.read_text(encoding="utf-8"))
-    assert data["question"] == QUESTION and data["mode"] == "dense" and data["exported_at"]
+    assert data["question"] == QUESTION and data["mode"] == "hybrid" and data["exported_at"]
     assert [h["rank"] for h in data["hits"]] == [1, 2, 3] and all(h["citation"] for h in data["hits"])
 
     as_markdown = tmp_path / "hits.md"  # the suffix picks the format
