@@ -10,16 +10,15 @@ import base64
 import io
 import json
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
-from tests.app.helpers import RunningApp, running_app, tiny_config
-from tests.app.test_browser import CHROMIUM, CHROMIUM_ARGS, open_page, search, upload
+from tests.app.helpers import RunningApp
+from tests.app.test_browser import open_page, search, upload
 from tests.files import write_pdf
 
 pytestmark = pytest.mark.browser
@@ -33,25 +32,6 @@ PAGE_TWO = (
     "Its lens was invented by Augustin Fresnel in 1822 and bends the beam toward the horizon. "
     "The tower was painted white."
 )
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    if not Path(CHROMIUM).is_file():
-        pytest.fail(f"Chromium not found at {CHROMIUM}: apt-get install chromium, or set RDR_SEARCH_CHROMIUM")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-
-
-@pytest.fixture(scope="module")
-def app(tiny_pair: tuple[Path, Path], tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]:
-    config = tiny_config(tiny_pair, tmp_path_factory.mktemp("unused"), session_scoped=True)
-    with running_app(config) as running:
-        yield running
 
 
 def png_of(img: object) -> Image.Image:

@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.app.helpers import RunningApp
-from tests.app.test_browser import app, browser, open_page, search, upload  # noqa: F401 - fixtures
+from tests.app.test_browser import open_page, search, upload
 
 pytestmark = pytest.mark.browser
 

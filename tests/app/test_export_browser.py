@@ -6,14 +6,13 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.app.helpers import RunningApp, running_app, tiny_config, tiny_spec
-from tests.app.test_browser import browser, open_page, search, upload  # noqa: F401  (browser is a fixture)
+from tests.app.helpers import RunningApp
+from tests.app.test_browser import open_page, search, upload
 
 pytestmark = pytest.mark.browser
 
@@ -22,18 +21,6 @@ FILES = {
     "gardening.md": "# Gardening\n\nTomatoes need sun, water and a stake to climb as they grow tall.",
     "formula.txt": '=HYPERLINK("http://evil.example") | a pipe and a kite in the wind.',
 }
-
-
-@pytest.fixture(scope="module")
-def app(
-    tiny_pair: tuple[Path, Path], other_tiny_pair: tuple[Path, Path], tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[RunningApp]:
-    """Session-scoped like a public deployment, with a compare pair."""
-    config = tiny_config(
-        tiny_pair, tmp_path_factory.mktemp("unused"), session_scoped=True, compare_spec=tiny_spec(other_tiny_pair)
-    )
-    with running_app(config) as running:
-        yield running
 
 
 def write_files(folder: Path) -> list[Path]:
@@ -58,8 +45,10 @@ def download(page: object, fmt: str) -> bytes:
     return Path(downloaded.path()).read_bytes()
 
 
-def test_download_button_exports_the_results_on_screen(browser: object, app: RunningApp, tmp_path: Path) -> None:  # noqa: F811
-    page = open_page(browser, app)
+def test_download_button_exports_the_results_on_screen(
+    browser: object, compare_app: RunningApp, tmp_path: Path
+) -> None:
+    page = open_page(browser, compare_app)
     expect(page.locator("#export-button")).to_be_disabled()  # nothing to export yet
     upload(page, *write_files(tmp_path))
     results = search(page, "How do kites stay stable in the wind?")
@@ -89,10 +78,10 @@ def test_download_button_exports_the_results_on_screen(browser: object, app: Run
 
 def test_compare_tab_draws_the_recall_curve_of_your_questions(
     browser: object,  # noqa: F811
-    app: RunningApp,
+    compare_app: RunningApp,
     tmp_path: Path,
 ) -> None:
-    page = open_page(browser, app)
+    page = open_page(browser, compare_app)
     upload(page, *write_files(tmp_path))
     page.get_by_role("tab", name="Compare").click()
     page.locator("#recall-check").get_by_text("Answer recall on your own questions").click()
