@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import gradio as gr
+from gradio.utils import get_upload_folder
 
 from rdr_search.app.add_tab import build_add_tab
 from rdr_search.app.api import build_api
@@ -22,7 +21,7 @@ from rdr_search.app.web import library_key
 
 def upload_folder() -> Path:
     """Where Gradio writes uploads (its GRADIO_TEMP_DIR, by default a 'gradio' folder in the temp dir)."""
-    return Path(os.environ.get("GRADIO_TEMP_DIR") or Path(tempfile.gettempdir()) / "gradio")
+    return Path(get_upload_folder())
 
 
 def build_app(config: AppConfig, service: AppService | None = None) -> gr.Blocks:
