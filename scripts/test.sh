@@ -15,7 +15,8 @@ python -m pip install -q --no-deps -e .
 # The Hugging Face hub is never contacted by tests: tiny checkpoints are built in fixtures.
 export HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false
 status=0
-python -m pytest "$@" || status=$?
+# Two workers (the machine has 2 cores); a file's tests stay on one worker so its fixtures are built once.
+python -m pytest -n 2 --dist loadfile "$@" || status=$?
 if [ "$status" -eq 5 ]; then
   echo "pytest collected no tests: failing on purpose" >&2
   exit 1
