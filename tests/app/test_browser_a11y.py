@@ -59,12 +59,15 @@ def blocking_violations(page: Any) -> list[str]:
     return found
 
 
+@pytest.mark.slow  # five axe-core runs over a full page each
 @pytest.mark.parametrize("theme", ["light", "dark"])
 def test_axe_finds_no_serious_or_critical_violation_on_any_tab(
     browser: Any, compare_app: RunningApp, tmp_path: Path, theme: str
 ) -> None:
     page = open_themed(browser, compare_app, theme)
     assert page.evaluate("() => !!document.querySelector('.dark')") == (theme == "dark")
+    expect(page.locator("#search-button")).to_be_visible()
+    expect(page.locator("footer")).to_be_visible()
     found = {"Search tab, before a search": blocking_violations(page)}
 
     upload(page, *write_files(tmp_path))
