@@ -70,7 +70,9 @@ def test_axe_finds_no_serious_or_critical_violation_on_any_tab(
     expect(page.locator("footer")).to_be_visible()
     found = {"Search tab, before a search": blocking_violations(page)}
 
-    upload(page, *write_files(tmp_path))
+    festival = tmp_path / "festival.txt"  # several passages: grouped under "n more in this document"
+    festival.write_text(" ".join(["At the kite festival every team flies a kite in the wind on the beach."] * 14))
+    upload(page, *write_files(tmp_path), festival)
     expect(page.locator("#outcome-table")).to_contain_text("failed")
     found["Add documents tab, outcome table"] = blocking_violations(page)
 
@@ -79,18 +81,20 @@ def test_axe_finds_no_serious_or_critical_violation_on_any_tab(
     found["Library tab, documents"] = blocking_violations(page)
 
     results = search(page, "How do kites stay stable in the wind?")
-    expect(results.locator(".rdr-hit")).to_have_count(3)
+    expect(results.locator(".rdr-hit")).to_have_count(5)
+    results.locator(".rdr-more > summary").click()
+    expect(results.locator(".rdr-more .rdr-hit").first).to_be_visible()
     page.locator("#search-filters").get_by_text("Filters").click()
     expect(page.locator("#filter-after input, #filter-after textarea").first).to_be_visible()
     results.locator(".rdr-show").first.click()
     expect(page.locator("#page-view .rdr-view")).to_be_visible()
-    found["Search tab, results, filters open, a hit opened"] = blocking_violations(page)
+    found["Search tab, results grouped and expanded, filters open, a hit opened"] = blocking_violations(page)
 
     page.get_by_role("tab", name="Compare").click()
     box = page.locator("#compare-question textarea, #compare-question input").first
     box.fill("Where are containers unloaded?")
     box.press("Enter")
-    expect(page.locator("#compare-right .rdr-hit")).to_have_count(3)
+    expect(page.locator("#compare-right .rdr-hit")).to_have_count(5)
     found["Compare tab, two rankings"] = blocking_violations(page)
     page.context.close()
 
