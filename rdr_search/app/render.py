@@ -9,7 +9,7 @@ import base64
 import html
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -97,23 +97,32 @@ def render_hits(
         return notice(NO_RESULTS)
     sources = len({h.source for h in hits})
     meaning = SCORE_MEANING.get(hits[0].mode, SCORE_MEANING["dense"])
-    cards = [
+    summary = (
         f'<div class="rdr-summary">{len(hits)} passage{"s" if len(hits) != 1 else ""} from {sources} '
         f"document{'s' if sources != 1 else ''} · score = {meaning}</div>"
-    ]
+    )
+    # A list a screen reader announces and walks ("list, 5 items"), each card headed by its title; grouped, each
+    # item is a document's best card with its other passages in a nested list under a disclosure.
     if not group:
-        cards.extend(_card(hit, question, other, meaning) for hit in hits)
-        return "".join(cards)
+        return summary + _hit_list(_card(hit, question, other, meaning) for hit in hits)
+    items = []
     for best, *more in group_hits(hits):
-        cards.append(_card(best, question, other, meaning))
+        item = _card(best, question, other, meaning)
         if more:
             label = f"{len(more)} more in this document"
-            cards.append(
+            item += (
                 f'<details class="rdr-more" data-source="{_escape(best.source)}"><summary>{label}</summary>'
-                + "".join(_card(hit, question, other, meaning) for hit in more)
+                + _hit_list((_card(hit, question, other, meaning) for hit in more), label)
                 + "</details>"
             )
-    return "".join(cards)
+        items.append(item)
+    return summary + _hit_list(items)
+
+
+def _hit_list(items: Iterable[str], label: str = "Results") -> str:
+    # role=list: Safari drops the list role of a list styled without bullets.
+    body = "".join(f"<li>{item}</li>" for item in items)
+    return f'<ol class="rdr-hits" role="list" aria-label="{_escape(label)}">{body}</ol>'
 
 
 def group_hits(hits: Sequence[Hit]) -> list[list[Hit]]:
@@ -129,7 +138,7 @@ def _card(hit: Hit, question: str, other: Mapping[int, int] | None, meaning: str
         f'<article class="rdr-hit" data-rank="{hit.rank}" data-source="{_escape(hit.source)}">'
         '<div class="rdr-hit-head">'
         f'<span class="rdr-rank">#{hit.rank}</span>'
-        f'<span class="rdr-title">{_escape(hit.title)}</span>'
+        f'<h2 class="rdr-title">{_escape(hit.title)}</h2>'
         f'<span class="rdr-score" title="{_escape(hit.mode)}: {meaning}">score {hit.score:.2f}</span>'
         "</div>"
         f'<div class="rdr-meta"><span class="rdr-source">{_escape(hit.source)}</span>{_page_label(hit)}'
@@ -185,7 +194,7 @@ def render_passage_view(view: PassageView) -> str:
     return (
         f'<section class="rdr-view" tabindex="-1" aria-labelledby="rdr-view-title" data-kind="{kind}" '
         f'data-passage="{view.passage_id}" data-page="{view.page}" data-return="rdr-show-{view.passage_id}">'
-        f'<div class="rdr-view-head"><h3 id="rdr-view-title">{_escape(view.title)}</h3>'
+        f'<div class="rdr-view-head"><h2 id="rdr-view-title">{_escape(view.title)}</h2>'
         f'<span class="rdr-source">{_escape(view.source)}</span><span class="rdr-page">{where}</span>'
         '<button type="button" class="rdr-view-close" data-action="close">Close</button></div>'
         f'<p class="rdr-view-legend">Highlighted: the {legend}.</p>{note}{body}</section>'

@@ -89,12 +89,19 @@ def build_search_tab(service: AppService) -> None:
             "Search",
             autofocus=True,
         )
-        options = build_search_options(service)
-        gr.Examples(EXAMPLE_QUESTIONS, inputs=[question], label="Example questions (after Load sample documents)")
-        group = gr.Checkbox(True, label="Group by document", elem_id="group-by-document")
-        results = gr.HTML(notice(TYPE_A_QUESTION), elem_id="results", js_on_load=RESULTS_JS)
-        build_page_view(service, results)
-        last_results = build_export_view(service)
+        # The results come right after the question in the page (and so in the Tab order); the options sit
+        # beside them, after them in the Tab order.
+        with gr.Row(elem_id="search-body"):
+            with gr.Column(scale=3, min_width=420):
+                results = gr.HTML(notice(TYPE_A_QUESTION), elem_id="results", js_on_load=RESULTS_JS)
+                build_page_view(service, results)
+                last_results = build_export_view(service)
+            with gr.Column(scale=1, min_width=260, elem_id="search-options"):
+                options = build_search_options(service)
+                group = gr.Checkbox(True, label="Group by document", elem_id="group-by-document")
+                gr.Examples(
+                    EXAMPLE_QUESTIONS, inputs=[question], label="Example questions (after Load sample documents)"
+                )
     inputs = [question, top_k, *options.inputs, group]
     on_ask(question, button, on_search, inputs, [results, last_results])
     group.change(

@@ -15,6 +15,7 @@ from starlette.middleware import Middleware
 from rdr_search.app.http import SecurityMiddleware
 from rdr_search.app.render import notice
 from rdr_search.app.service import SAMPLES_KEY, AppConfig
+from rdr_search.app.theme import app_theme
 from rdr_search.errors import RdrSearchError
 
 log = logging.getLogger("rdr_search.app")
@@ -69,8 +70,9 @@ def shown_error(exc: BaseException) -> str:
 
 
 def launch_options(config: AppConfig) -> dict[str, Any]:
-    """Keyword arguments for ``Blocks.launch``: upload cap, security headers and body cap, clear errors."""
+    """Keyword arguments for ``Blocks.launch``: upload cap, security headers and body cap, clear errors, theme."""
     return {
+        "theme": app_theme(),
         "max_file_size": f"{config.max_upload_mb}mb",
         "app_kwargs": {"middleware": [Middleware(SecurityMiddleware, max_body_bytes=config.max_body_kb * 1024)]},
         # Gradio's own input checks (e.g. a path that was never uploaded) then say what is wrong instead of
