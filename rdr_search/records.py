@@ -81,6 +81,8 @@ class Hit:
     """The passage's sentence closest to the question (its page is the hit's page), when known."""
     sentence_text: str = ""
     """That sentence's text as it reads in ``text`` (so it can be marked there and quoted)."""
+    ocr: bool = False
+    """Whether the text was read with OCR from a scanned page (it may hold recognition errors)."""
 
     @property
     def pages(self) -> str:

@@ -80,7 +80,8 @@ def search(
         return
     for hit in hits:
         where = ", ".join(part for part in (hit.source, hit.pages) if part)
-        typer.secho(f"{hit.rank}. {hit.title}  ({where})  {hit.mode} score {hit.score:.3f}", bold=True)
+        ocr = "  [OCR]" if hit.ocr else ""
+        typer.secho(f"{hit.rank}. {hit.title}  ({where})  {hit.mode} score {hit.score:.3f}{ocr}", bold=True)
         typer.echo(f"   {hit.text}\n")
 
 
