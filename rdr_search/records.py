@@ -81,6 +81,8 @@ class Hit:
     """The passage's sentence closest to the question (its page is the hit's page), when known."""
     sentence_text: str = ""
     """That sentence's text as it reads in ``text`` (so it can be marked there and quoted)."""
+    ocr: bool = False
+    """Whether the text was read with OCR from a scanned page (it may hold recognition errors)."""
 
     @property
     def pages(self) -> str:
@@ -88,10 +90,11 @@ class Hit:
         return self.span.pages_label(self.document_pages)
 
     def to_dict(self) -> dict[str, object]:
-        """The hit as flat JSON-ready data (the span's fields inline, plus the 'pages' label)."""
+        """The hit as flat JSON-ready data (the span's fields inline, plus the 'pages' label, which names the
+        page even in a single-page document: data is read by programs, not only people)."""
         out = asdict(self)
         out.update(out.pop("span"))
-        out["pages"] = self.pages
+        out["pages"] = self.pages or f"p. {self.span.page_start}"
         return out
 
 
@@ -110,13 +113,42 @@ class FileOutcome:
         return self.status != FileStatus.FAILED
 
 
+class SkipReason(StrEnum):
+    """Why a file found in a folder was not read."""
+
+    UNSUPPORTED = "unsupported type"
+    HIDDEN = "hidden"
+    TOO_LARGE = "too large"
+
+
+@dataclass(frozen=True)
+class SkippedFile:
+    """A file (or hidden folder) inside an added folder that was left out on purpose."""
+
+    source: str
+    reason: SkipReason
+
+
 @dataclass
 class AddResult:
-    """The outcome of one ``Library.add_files`` call, one entry per file."""
+    """The outcome of one ``Library.add_files`` call, one entry per file (and what folders held that was
+    skipped on purpose, in ``skipped``)."""
 
     outcomes: list[FileOutcome] = field(default_factory=list)
     encoded: int = 0
     seconds: float = 0.0
+    skipped: list[SkippedFile] = field(default_factory=list)
+
+    def skipped_summary(self, examples: int = 3) -> list[str]:
+        """One line per reason files in folders were skipped: how many, and the first few names."""
+        lines = []
+        for reason in SkipReason:
+            names = [s.source for s in self.skipped if s.reason == reason]
+            if names:
+                what = _SKIPPED_WHAT[reason][len(names) > 1]
+                more = f" and {len(names) - examples} more" if len(names) > examples else ""
+                lines.append(f"skipped {len(names)} {what}: {', '.join(names[:examples])}{more}")
+        return lines
 
     def count(self, status: str) -> int:
         return sum(1 for o in self.outcomes if o.status == status)
@@ -171,3 +203,10 @@ class VectorSetInfo:
     question_encoder: str
     attached: bool
     primary: bool
+
+
+_SKIPPED_WHAT = {
+    SkipReason.UNSUPPORTED: ("file of a type that cannot be read", "files of types that cannot be read"),
+    SkipReason.HIDDEN: ("hidden file or folder", "hidden files and folders"),
+    SkipReason.TOO_LARGE: ("file over the size limit", "files over the size limit"),
+}

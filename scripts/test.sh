@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Sets up everything the tests need on a fresh Debian/Ubuntu machine, then runs pytest.
-# Installs: Debian's chromium (for the real-browser UI tests), the Python requirements, this package.
+# Installs: Debian's chromium (for the real-browser UI tests) and tesseract-ocr (OCR tests), the Python
+# requirements, this package.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! command -v chromium >/dev/null 2>&1; then
+# tesseract-ocr: the OCR tests read a scanned PDF made in the test.
+if ! command -v chromium >/dev/null 2>&1 || ! command -v tesseract >/dev/null 2>&1; then
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   $SUDO apt-get update -qq
-  $SUDO apt-get install -y -qq chromium >/dev/null
+  $SUDO apt-get install -y -qq chromium tesseract-ocr >/dev/null
 fi
 python -m pip install -q -r requirements-dev.txt
 python -m pip install -q --no-deps -e .

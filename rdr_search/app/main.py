@@ -143,6 +143,8 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 
 def _interrupt(signum: int, frame: object) -> None:
+    # A second SIGTERM (e.g. from a wrapper that forwards it) must not break the shutdown the first began.
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     raise KeyboardInterrupt
 
 

@@ -142,10 +142,17 @@ def _card(hit: Hit, question: str, other: Mapping[int, int] | None, meaning: str
         f'<span class="rdr-score" title="{_escape(hit.mode)}: {meaning}">score {hit.score:.2f}</span>'
         "</div>"
         f'<div class="rdr-meta"><span class="rdr-source">{_escape(hit.source)}</span>{_page_label(hit)}'
-        f"{_other_rank(hit, other) if other is not None else _show_button(hit)}</div>"
+        f"{_ocr_badge(hit)}{_other_rank(hit, other) if other is not None else _show_button(hit)}</div>"
         f'<p class="rdr-text">{_passage_text(hit, question)}</p>'
         "</article>"
     )
+
+
+def _ocr_badge(hit: Hit) -> str:
+    """ "OCR" beside the page of a hit read from a scanned page: its text may hold recognition errors."""
+    if not hit.ocr:
+        return ""
+    return '<span class="rdr-ocr" title="Read with OCR from a scanned page; may hold recognition errors">OCR</span>'
 
 
 def _page_label(hit: Hit) -> str:

@@ -53,7 +53,8 @@ def api_errors(fn: Callable[P, R]) -> Callable[P, R]:
         try:
             return fn(*args, **kwargs)
         except RdrSearchError as exc:
-            raise gr.Error(str(exc)) from None
+            # An expected condition (still loading, a bad input) is an answer, not a fault: no traceback.
+            raise gr.Error(str(exc), print_exception=False) from None
         except Exception:
             log.exception("unexpected error in %s", fn.__name__)
             raise gr.Error(UNEXPECTED) from None

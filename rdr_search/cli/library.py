@@ -11,6 +11,7 @@ import typer
 
 from rdr_search.cli.exporting import FormatOption, OutputOption, export_format, write_export
 from rdr_search.cli.filters import AfterOption, BeforeOption, DocumentOption, ModeOption, TypeOption, search_filters
+from rdr_search.cli.guards import add_hint, library_empty, library_ready, not_found, plural
 from rdr_search.cli.options import (
     DEFAULT_LIBRARY,
     LOADING_OPTIONS,
@@ -35,6 +36,8 @@ def add(
         result = lib.add_files(paths)
     for outcome in result.outcomes:
         typer.secho(f"{outcome.status:>9}  {outcome.source}  {outcome.message}", fg=_STATUS_COLORS.get(outcome.status))
+    for line in result.skipped_summary():
+        typer.secho(line, fg=typer.colors.YELLOW)
     typer.echo(result.summary())
     if result.count("failed"):
         raise typer.Exit(1)
@@ -60,9 +63,12 @@ def search(
     phrase" in QUESTION must appear as is (keyword and hybrid modes)."""
     fmt = export_format(fmt, output, as_json)
     filters = search_filters(document, file_type, added_after, added_before)
-    with encoders.open_library(library) as lib:
-        hits = lib.search(question, k, mode=mode, filters=filters)
-        empty = not lib.stats()["passages"]
+    if library_empty(library):
+        hits, empty = [], True  # nothing to rank: no model is loaded
+    else:
+        with encoders.open_library(library) as lib:
+            hits = lib.search(question, k, mode=mode, filters=filters)
+            empty = not lib.stats()["passages"]
     if fmt is not None:
         write_export(hits, question, fmt, output)
         return
@@ -74,7 +80,8 @@ def search(
         return
     for hit in hits:
         where = ", ".join(part for part in (hit.source, hit.pages) if part)
-        typer.secho(f"{hit.rank}. {hit.title}  ({where})  {hit.mode} score {hit.score:.3f}", bold=True)
+        ocr = "  [OCR]" if hit.ocr else ""
+        typer.secho(f"{hit.rank}. {hit.title}  ({where})  {hit.mode} score {hit.score:.3f}{ocr}", bold=True)
         typer.echo(f"   {hit.text}\n")
 
 
@@ -86,15 +93,18 @@ def list_documents(
     encoders: EncoderOptions,
 ) -> None:
     """List the documents in the library."""
-    with encoders.open_library(library) as lib:
-        documents = lib.documents()
+    documents = []
+    if library_ready(library):  # a missing or empty library is listed without opening
+        with encoders.open_library(library) as lib:
+            documents = lib.documents()
     if as_json:
         typer.echo(json.dumps([asdict(d) for d in documents], ensure_ascii=False, indent=2))
         return
     if not documents:
-        typer.echo("The library is empty.")
+        typer.echo(f"The library at '{library}' is empty; {add_hint(library)}")
     for d in documents:
-        typer.echo(f'{d.source}  "{d.title}"  {d.kind}, {d.pages} pages, {d.passages} passages, added {d.added_at}')
+        counts = f"{plural(d.pages, 'page')}, {plural(d.passages, 'passage')}"
+        typer.echo(f'{d.source}  "{d.title}"  {d.kind}, {counts}, added {d.added_at}')
 
 
 @encoder_options(*LOADING_OPTIONS)
@@ -105,15 +115,18 @@ def remove(
     encoders: EncoderOptions,
 ) -> None:
     """Remove documents (their passages and vectors) from the library."""
-    missing = []
+    missing: list[str] = []
+    if library_empty(library):
+        raise fail(f"The library at '{library}' is empty; nothing to remove.", 1)
     with encoders.open_library(library) as lib:
         for source in sources:
             if lib.remove(source):
                 typer.echo(f"removed  {source}")
             else:
                 missing.append(source)
+        known = [d.source for d in lib.documents()] if missing else []
     if missing:
-        raise fail(f"not in the library: {', '.join(missing)}", 1)
+        raise fail("\n".join(not_found(name, known) for name in missing), 1)
 
 
 @encoder_options("preset", "ctx_encoder", "question_encoder", "sentence_encoder", *LOADING_OPTIONS)
@@ -123,6 +136,7 @@ def add_encoders(library: LibraryOption = DEFAULT_LIBRARY, *, encoders: EncoderO
     spec = encoders.spec()
     if spec is None:
         raise fail("Name the pair to add: --preset, --ctx-encoder/--question-encoder or --sentence-encoder.")
+    library_empty(library)  # a missing library stops here; adding encoders creates none
     # The library opens with its own pair; only where models live and where they run carry over.
     loading = EncoderOptions(model_dir=encoders.model_dir, device=encoders.device)
     with loading.open_library(library) as lib:
@@ -136,6 +150,10 @@ def add_encoders(library: LibraryOption = DEFAULT_LIBRARY, *, encoders: EncoderO
 @encoder_options(*LOADING_OPTIONS)
 def check(library: LibraryOption = DEFAULT_LIBRARY, *, encoders: EncoderOptions) -> None:
     """Check that every vector and keyword index row has its passage, and every passage its vector and row."""
+    if library_empty(library):
+        typer.echo("0 documents, 0 passages, 0 vectors indexed")
+        typer.secho("ok: the library is empty", fg=typer.colors.GREEN)
+        return
     with encoders.open_library(library) as lib:
         report = lib.check()
     typer.echo(f"{report.documents} documents, {report.passages} passages, {report.vectors_indexed} vectors indexed")

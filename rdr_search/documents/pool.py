@@ -73,7 +73,7 @@ class DocumentReader:
         path = Path(path)
         # Resolve relative paths here: the worker's working directory is not guaranteed to follow ours.
         document: Document = self._serve(
-            ("read", (os.path.abspath(path), source if source is not None else path.name, self.max_bytes)),
+            ("read", (os.path.abspath(path), source or path.name, self.max_bytes, self.timeout_s)),
             self.timeout_s,
         )
         return document

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path, PurePath
 
 from rdr_search.documents.cleaning import clean_text, clean_title
+from rdr_search.documents.language import language_note
+from rdr_search.documents.parsed import Parsed
 from rdr_search.documents.registry import format_of
 from rdr_search.errors import DocumentError
 
@@ -38,6 +40,10 @@ class Document:
     """sha256 hex digest of the raw file bytes (duplicate detection, change detection)."""
     size_bytes: int
     """Size of the raw file."""
+    ocr_pages: tuple[int, ...] = ()
+    """1-based pages whose text was read with OCR (scanned pages of a PDF)."""
+    notes: tuple[str, ...] = ()
+    """What the person adding it should know: pages read with OCR or left unread, a language other than English."""
 
 
 def file_sha256(path: Path) -> str:
@@ -49,11 +55,18 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def read_document(path: str | Path, source: str | None = None, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Document:
+def read_document(
+    path: str | Path,
+    source: str | None = None,
+    *,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    budget_s: float | None = None,
+) -> Document:
     """Read one file into a :class:`Document` in this process.
 
-    ``source`` is the name users see (defaults to the file name). Raises :class:`DocumentError` with a short,
-    specific reason (unsupported type, too large, empty, encrypted, damaged, no text, ...).
+    ``source`` is the name users see (defaults to the file name); ``budget_s`` bounds slow steps such as OCR
+    (the parser worker passes its time budget). Raises :class:`DocumentError` with a short, specific reason
+    (unsupported type, too large, empty, encrypted, damaged, no text, ...).
     """
     path = Path(path)
     source = source if source is not None else path.name
@@ -64,7 +77,8 @@ def read_document(path: str | Path, source: str | None = None, *, max_bytes: int
     fallback_title = clean_title(PurePath(source).stem) or clean_title(path.stem) or source
 
     try:
-        title, pages = file_format.parse(data)
+        timed = {"budget_s": budget_s} if file_format.timed and budget_s is not None else {}
+        parsed = file_format.parse(data, **timed)
     except DocumentError:
         raise
     except MemoryError:
@@ -74,17 +88,22 @@ def read_document(path: str | Path, source: str | None = None, *, max_bytes: int
     except Exception as exc:  # parsers raise anything on malformed input; that file is the outcome
         raise DocumentError(f"could not be read as {file_format.kind} ({short_reason(exc)})") from None
 
-    cleaned = tuple(clean_text(page) for page in pages)
+    if not isinstance(parsed, Parsed):
+        parsed = Parsed(*parsed)
+    cleaned = tuple(clean_text(page) for page in parsed.pages)
     if not any(cleaned):
         # Each parser raises its own, more specific message when it finds no text; this is the last guard.
         raise DocumentError(file_format.empty_reason)
+    language = language_note(cleaned)
     return Document(
         source=source,
-        title=clean_title(title or "") or fallback_title,
+        title=clean_title(parsed.title or "") or fallback_title,
         pages=cleaned,
         kind=file_format.kind,
         content_hash=hashlib.sha256(data).hexdigest(),
         size_bytes=len(data),
+        ocr_pages=parsed.ocr_pages,
+        notes=parsed.notes + ((language,) if language else ()),
     )
 
 

@@ -12,10 +12,11 @@ from dataclasses import dataclass
 from pathlib import Path, PurePath
 
 from rdr_search.documents import docx, html, markdown, pdf, text
+from rdr_search.documents.parsed import Parsed
 from rdr_search.errors import DocumentError
 
-Parser = Callable[[bytes], tuple[str | None, list[str]]]
-"""Raw file bytes -> (title found in the file or None, text of each page)."""
+Parser = Callable[..., tuple[str | None, list[str]] | Parsed]
+"""Raw file bytes -> (title found in the file or None, text of each page), or a :class:`Parsed` with more."""
 
 
 @dataclass(frozen=True)
@@ -27,12 +28,14 @@ class Format:
     parse: Parser
     empty_reason: str = "no text found"
     """The message when the parsed pages hold no text at all."""
+    timed: bool = False
+    """Whether ``parse`` takes ``budget_s``, the seconds it may spend (PDF: OCR of scanned pages)."""
 
 
 FORMATS: tuple[Format, ...] = (
     Format("text", (".txt",), text.parse, empty_reason="empty file"),
     Format("markdown", (".md", ".markdown"), markdown.parse, empty_reason="empty file"),
-    Format("pdf", (".pdf",), pdf.parse),
+    Format("pdf", (".pdf",), pdf.parse, timed=True),
     Format("docx", (".docx",), docx.parse),
     Format("html", (".html", ".htm"), html.parse),
 )

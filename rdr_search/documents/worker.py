@@ -33,7 +33,8 @@ _WORKER_START_TIMEOUT_S = 120.0
 _GRACEFUL_EXIT_S = 2.0
 
 Request = tuple[str, tuple[Any, ...]]
-"""(what, arguments): ("read", (absolute path, source, max_bytes)) reads a file into a Document; ("render",
+"""(what, arguments): ("read", (absolute path, source, max_bytes, time budget s)) reads a file into a Document
+(slow steps such as OCR stay within the budget); ("render",
 (absolute path, page, marks, max_side)) draws a PDF page (see ``pages.render_page``)."""
 
 _VERBS = {"read": "read", "render": "draw its page"}
@@ -86,8 +87,8 @@ def _serve(what: str, args: tuple[Any, ...]) -> Any:
         from rdr_search.documents.pages import render_page
 
         return render_page(*args)
-    path, source, max_bytes = args
-    return read_document(path, source, max_bytes=max_bytes)
+    path, source, max_bytes, *budget = args
+    return read_document(path, source, max_bytes=max_bytes, budget_s=budget[0] if budget else None)
 
 
 def _limit_memory(memory_bytes: int) -> None:

@@ -9,13 +9,13 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from rdr_search.encoders.availability import fix_message, hub_offline
 from rdr_search.encoders.spec import is_hub_id
 from rdr_search.errors import ModelLoadError
 
@@ -23,18 +23,6 @@ _DPR_ARCH = {"ctx": "DPRContextEncoder", "question": "DPRQuestionEncoder"}
 _ROLE_NAME = {"ctx": "context encoder", "question": "question encoder", "single": "sentence encoder"}
 _ROLE_FLAG = {"ctx": "--ctx-encoder", "question": "--question-encoder", "single": "--sentence-encoder"}
 _WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin")
-
-
-def _hub_fix(ref: str, flag: str) -> str:
-    folder = f"models/{ref.split('/')[-1]}"
-    return (
-        "How to fix it (any one):\n"
-        f"  - download it once while online:  hf download {ref}\n"
-        "    (it is then read from the Hugging Face cache; set HF_HUB_OFFLINE=1 to skip the network check)\n"
-        f"  - or download it into a folder:  hf download {ref} --local-dir {folder}\n"
-        f"    and start with  --model-dir models  (or  {flag} {folder})\n"
-        "  - or copy an existing Hugging Face cache (~/.cache/huggingface/hub) from a machine that has it."
-    )
 
 
 def checkpoint_hash(model: torch.nn.Module, tokenizer: Any) -> str:
@@ -98,7 +86,7 @@ def _tower_classes(role: str) -> tuple[Any, Any]:
 
 def _from_pretrained(ref: str, role: str, hub: bool) -> tuple[Any, dict[str, Any], Any]:
     """(model, loading info, tokenizer); a failure becomes a ModelLoadError that says how to fix it."""
-    what, flag = _ROLE_NAME[role], _ROLE_FLAG[role]
+    what = _ROLE_NAME[role]
     model_cls, tokenizer_cls = _tower_classes(role)
     try:
         with _quiet_transformers():
@@ -107,13 +95,12 @@ def _from_pretrained(ref: str, role: str, hub: bool) -> tuple[Any, dict[str, Any
     except OSError as exc:
         if not hub:
             raise ModelLoadError(f"Could not load the {what} from '{ref}': {exc}") from exc
-        offline = os.environ.get("HF_HUB_OFFLINE", "") not in ("", "0")
         why = (
             "HF_HUB_OFFLINE is set and it is not in the local cache"
-            if offline
+            if hub_offline()
             else "the Hugging Face hub could not be reached and it is not in the local cache"
         )
-        raise ModelLoadError(f"Could not load the {what} '{ref}': {why}.\n{_hub_fix(ref, flag)}") from exc
+        raise ModelLoadError(f"Could not load the {what} '{ref}': {why}.\n{fix_message([(role, ref)])}") from exc
     except (ValueError, KeyError, RuntimeError) as exc:
         raise ModelLoadError(f"Could not load the {what} from '{ref}': {exc}") from exc
     return model, info, tokenizer

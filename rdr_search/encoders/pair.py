@@ -9,6 +9,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
+from rdr_search.encoders.availability import check_available
 from rdr_search.encoders.loading import check_local_dir, load_tower, resolve_device, sentence_transformers_setup
 from rdr_search.encoders.precision import resolve_precision
 from rdr_search.encoders.spec import EncoderIdentity, EncoderSpec
@@ -66,6 +67,7 @@ class EncoderPair:
     def __init__(self, spec: EncoderSpec, settings: Settings | None = None, *, precision: str | None = None) -> None:
         """Load both towers. ``precision`` overrides ``settings.precision`` (used to match a stored library)."""
         settings = settings or Settings()
+        check_available(spec)  # both towers' checkpoints, before any weights are read
         self.spec = spec
         self.settings = settings
         device = resolve_device(settings.device)

@@ -20,7 +20,7 @@ from rdr_search.library.ingest import Ingest, PreparedDocument
 from rdr_search.library.locking import WriteLock
 from rdr_search.library.originals import Originals
 from rdr_search.library.requests import search_request
-from rdr_search.library.sources import collect_files
+from rdr_search.library.sources import scan_files
 from rdr_search.library.spaces import VectorSpace, load_pair, mismatch_message, stored_pair_loader
 from rdr_search.library.views import PassageView, view_passage
 from rdr_search.records import (
@@ -240,8 +240,8 @@ class Library:
         ``expand_folders`` a folder is refused like any other non-file (for paths that come from a network).
         """
         started = time.perf_counter()
-        files = collect_files(paths, sources, expand_folders=expand_folders)
-        result = AddResult()
+        files, skipped = scan_files(paths, sources, expand_folders, self.settings.max_file_bytes)
+        result = AddResult(skipped=skipped)
         limit = self.settings.max_files_per_batch
         if len(files) > limit:
             result.outcomes.extend(

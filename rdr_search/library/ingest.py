@@ -111,6 +111,7 @@ class Ingest:
             passages=passages,
             new_vectors=new_vectors,
             replaces=item.replaces.id if item.replaces else None,
+            ocr_pages=document.ocr_pages,
         )
         if self.originals is not None and item.replaces and item.replaces.content_hash != document.content_hash:
             self.originals.discard(item.replaces.content_hash)
@@ -121,6 +122,7 @@ class Ingest:
         status = FileStatus.REPLACED if item.replaces else FileStatus.ADDED
         pages = len(document.pages)
         message = plural(len(passages), "passage") + (f" from {pages} pages" if pages > 1 else "")
+        message = "; ".join((message, *document.notes))  # OCR'd or unread pages, a language other than English
         return FileOutcome(item.source, status, message, len(passages), pages), encoded
 
 

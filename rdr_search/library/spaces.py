@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from rdr_search.encoders.availability import check_available
 from rdr_search.encoders.spec import EncoderIdentity, EncoderSpec
 from rdr_search.errors import LibraryError
 from rdr_search.index import VectorIndex
@@ -64,17 +65,19 @@ def load_pair(
     encoders: EncoderSpec | EncoderPair | None, stored: VectorSetRecord | None, settings: Settings
 ) -> EncoderPair:
     """The pair to open a library with: given, or the one it was built with (at its stored precision)."""
-    from rdr_search.encoders.pair import EncoderPair
-
-    if isinstance(encoders, EncoderPair):
-        return encoders
+    if encoders is not None and not isinstance(encoders, EncoderSpec):
+        return encoders  # already loaded
     spec, precision = encoders, None
     if stored is not None:
         if spec is None:
             spec = EncoderSpec(stored.ctx_encoder, stored.question_encoder, stored.kind, stored.name)
         if settings.precision == "auto":
             precision = EncoderIdentity.from_json(stored.identity).precision  # "auto" keeps the library's
-    return EncoderPair(spec or EncoderSpec(), settings, precision=precision)
+    spec = spec or EncoderSpec()
+    check_available(spec)  # before torch is even imported: a model that is not here fails at once
+    from rdr_search.encoders.pair import EncoderPair
+
+    return EncoderPair(spec, settings, precision=precision)
 
 
 def mismatch_message(path: Path, stored: Sequence[VectorSetRecord], pair: EncoderPair) -> str:

@@ -41,6 +41,8 @@ class PassageRecord:
     ordinal: int
     span: Span
     text: str
+    ocr: bool = False
+    """Whether any of its pages was read with OCR."""
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from rdr_search.chunking import Passage
 from rdr_search.errors import LibraryError
 from rdr_search.records import Span
 from rdr_search.store import fts
+from rdr_search.store.ocr import OCR_FLAG, ensure_ocr_pages, mark_ocr_pages
 from rdr_search.store.records import DocumentRecord, PassageRecord, VectorSetRecord, content_key
 from rdr_search.store.schema import SCHEMA, check_version
 from rdr_search.store.sql import in_chunks as _in_chunks
@@ -42,6 +43,7 @@ class Store:
         self._connections_lock = threading.Lock()
         try:
             self.db.executescript(SCHEMA)  # idempotent; executescript commits on its own
+            ensure_ocr_pages(self.db)
             with self.transaction() as db:
                 check_version(db, path)
         except sqlite3.DatabaseError as exc:
@@ -207,9 +209,11 @@ class Store:
         passages: Sequence[Passage],
         new_vectors: dict[int, dict[str, np.ndarray]],
         replaces: int | None = None,
+        ocr_pages: Sequence[int] = (),
     ) -> tuple[int, list[int]]:
         """Write one document, its passages and new vectors (per set id) in one transaction; the old
-        version (``replaces``) goes in the same transaction. Returns (document id, passage ids)."""
+        version (``replaces``) goes in the same transaction; ``ocr_pages`` are its pages read with OCR.
+        Returns (document id, passage ids)."""
         with self.transaction() as db:
             # The old version's rows go first (its source is UNIQUE); its vectors are collected only after
             # the new passages are in, because unchanged passages reuse them.
@@ -220,6 +224,7 @@ class Store:
                 (source, title, kind, content_hash, size_bytes, pages, now_iso(), text, json.dumps(list(page_starts))),
             )
             document_id = int(cursor.lastrowid or 0)
+            mark_ocr_pages(db, document_id, ocr_pages)
             ids = []
             for p in passages:
                 cursor = db.execute(
@@ -272,12 +277,14 @@ class Store:
         rows = _in_chunks(
             db or self.db,
             "SELECT p.id, p.document_id, d.source, d.title, d.pages, d.kind, p.ordinal, p.page_start, p.page_end,"
-            " p.char_start, p.char_end, p.text FROM passages p JOIN documents d ON d.id = p.document_id"
+            f" p.char_start, p.char_end, p.text, {OCR_FLAG} FROM passages p JOIN documents d ON d.id = p.document_id"
             " WHERE p.id IN ({marks})",
             [int(i) for i in ids],
         )
         return {
-            int(r[0]): PassageRecord(r[0], r[1], r[2], r[3], r[4], r[5], r[6], Span(r[7], r[8], r[9], r[10]), r[11])
+            int(r[0]): PassageRecord(
+                r[0], r[1], r[2], r[3], r[4], r[5], r[6], Span(r[7], r[8], r[9], r[10]), r[11], bool(r[12])
+            )
             for r in rows
         }
 

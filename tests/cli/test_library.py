@@ -48,8 +48,8 @@ def test_add_search_list_remove_check(tmp_path: Path, encoders: list[str]) -> No
 
 def test_a_bad_model_path_is_one_clear_message(tmp_path: Path, tiny_pair: tuple[Path, Path]) -> None:
     result = run(
-        "search",
-        "q",
+        "add",
+        str(tmp_path),
         "--library",
         str(tmp_path / "lib"),
         "--ctx-encoder",
@@ -64,6 +64,7 @@ def test_a_bad_model_path_is_one_clear_message(tmp_path: Path, tiny_pair: tuple[
 
 
 def test_searching_an_empty_library_says_so(tmp_path: Path, encoders: list[str]) -> None:
+    run("add", str(tmp_path / "nothing-here"), "--library", str(tmp_path / "lib"), *encoders, cwd=tmp_path)
     result = run("search", "anything", "--library", str(tmp_path / "lib"), *encoders, cwd=tmp_path)
     assert result.returncode == 0 and "The library is empty" in result.stdout
 

@@ -51,7 +51,7 @@ def test_pdf_encrypted_with_empty_user_password_is_readable(tmp_path: Path) -> N
 
 def test_pdf_without_text(tmp_path: Path) -> None:
     path = make_pdf(tmp_path / "scan.pdf", ["", ""])
-    assert read_error(path) == "no extractable text (scanned? run OCR first)"
+    assert read_error(path) == "no extractable text (its pages hold neither a text layer nor a scanned image)"
 
 
 def test_pdf_keeps_empty_pages_in_place(tmp_path: Path) -> None:

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 import shutil
+import socket
+import time
 from pathlib import Path
 
 import pytest
 from transformers import BertConfig, BertModel
 
 from rdr_search.encoders import EncoderIdentity, EncoderPair, EncoderSpec
+from rdr_search.encoders.availability import HUB_TIMEOUT_S, check_available
 from rdr_search.errors import ModelLoadError
 from rdr_search.settings import Settings
 
@@ -79,5 +82,21 @@ def test_unreachable_hub_model_says_how_to_fix_it(monkeypatch: pytest.MonkeyPatc
         EncoderPair(EncoderSpec(), EXACT)
     message = str(err.value)
     assert "soheeyang/rdr-ctx_encoder-single-nq-base" in message
-    for fix in ("hf download", "--model-dir", "HF_HUB_OFFLINE", "--ctx-encoder"):
+    # Both towers are named, so fetching one does not lead straight into the same wall for the other.
+    assert "hf download soheeyang/rdr-question_encoder-single-nq-base" in message
+    for fix in ("hf download", "--model-dir", "HF_HUB_OFFLINE", "--ctx-encoder", "--question-encoder"):
         assert fix in message
+    assert "--sentence-encoder" in message
+
+
+def test_unreachable_hub_fails_fast_with_one_request(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    with socket.socket() as sock:  # a port nobody listens on: the connection is refused at once
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    monkeypatch.setenv("HF_HUB_OFFLINE", "0")
+    monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{port}")
+    started = time.monotonic()
+    with pytest.raises(ModelLoadError, match="could not be reached") as err:
+        check_available(EncoderSpec.preset("dpr-nq"))
+    assert time.monotonic() - started < HUB_TIMEOUT_S
+    assert "question encoder 'facebook/dpr-question_encoder-single-nq-base'" in str(err.value)

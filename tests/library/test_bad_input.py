@@ -21,7 +21,7 @@ EXPECTED = {
     "zero-byte.pdf": "empty file",
     "truncated.pdf": "not a readable PDF (damaged or truncated)",
     "encrypted.pdf": "encrypted PDF (password-protected)",
-    "scanned-no-text.pdf": "no extractable text (scanned? run OCR first)",
+    "scanned-no-text.pdf": "no extractable text (its pages hold neither a text layer nor a scanned image)",
     "not-a-zip.docx": "not a valid .docx (not a zip archive)",
     "zip-bomb.docx": "zip bomb",
     "binary-data.txt": "not a text file (binary data)",
