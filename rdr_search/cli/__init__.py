@@ -33,6 +33,8 @@ app.command()(library.check)
 app.command(name="eval")(evaluate)
 app.command(name="export-library")(keep.export_library)
 app.command(name="import-library")(keep.import_library)
+app.command()(keep.reindex)
+app.command()(keep.watch)
 
 
 def main() -> None:
