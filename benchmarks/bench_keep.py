@@ -82,7 +82,11 @@ def main() -> None:
                lambda: import_library(root / "moved", archive, settings, progress=False),
                lambda r: f"{len(r.added)} documents")  # fmt: skip
         with Library.open(root / "moved", settings=settings) as moved:
-            _timed("first search after import (index rebuild)", rows, lambda: moved.search("When was it built?", k=5))
+            _timed(
+                "first search after import (loads the model, rebuilds the index)",
+                rows,
+                lambda: moved.search("When was it built?", k=5),
+            )
     print(machine_line())
     print(f"{documents} documents, {passages} passages (all-MiniLM-L6-v2 stand-in, 384-d)\n")
     print("| step | seconds | note |\n|---|---:|---|")
