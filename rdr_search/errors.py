@@ -21,3 +21,7 @@ class LibraryError(RdrSearchError):
 
 class QueryError(RdrSearchError):
     """A question cannot be searched as given (e.g. too long); the message says why."""
+
+
+class ArchiveError(LibraryError):
+    """A library archive cannot be exported or imported as asked (damaged, hostile, another encoder pair)."""

@@ -43,3 +43,11 @@ class Settings:
     """Encoder arithmetic: "fp32" (exact), "bf16", or "auto" (the fastest proven path for the device)."""
     lock_timeout_s: float = 600.0
     """How long a writer waits for another writer holding the library's lock."""
+    max_archive_bytes: int = 2 * 1024**3
+    """Largest library archive file an import reads."""
+    max_archive_unpacked_bytes: int = 4 * 1024**3
+    """Most bytes an archive may unpack to (its database and kept originals together)."""
+    watch_poll_s: float = 2.0
+    """How often a watched folder is scanned for changes."""
+    watch_quiet_s: float = 3.0
+    """How long a watched file must stay unchanged before it is read (a copy in progress is not)."""

@@ -9,8 +9,10 @@ import gradio as gr
 from gradio.utils import get_upload_folder
 
 from rdr_search.app.add_tab import build_add_tab
-from rdr_search.app.api import build_api
+from rdr_search.app.api import SESSIONLESS_NOTE, build_api
 from rdr_search.app.compare_tab import build_compare_tab, compare_heads
+from rdr_search.app.keep_view import build_keep_api
+from rdr_search.app.keeping import AppWatch
 from rdr_search.app.library_tab import build_library_tab
 from rdr_search.app.render import HEADER, STYLE, render_status
 from rdr_search.app.search_tab import build_search_tab
@@ -34,6 +36,7 @@ def build_app(config: AppConfig, service: AppService | None = None) -> gr.Blocks
     search the sample documents. Launch it with ``launch_options(config)`` (rdr_search.app.web).
     """
     service = service or AppService(config)
+    watch = AppWatch(service, config.watch_folder) if config.watch_folder and not config.session_scoped else None
     private: dict[str, Any] = {"api_visibility": "private"}
     age = config.upload_max_age_s
     # delete_cache: uploads that were never submitted go after `age`; all of Gradio's cache goes at shutdown.
@@ -45,10 +48,11 @@ def build_app(config: AppConfig, service: AppService | None = None) -> gr.Blocks
             build_search_tab(service)
             heads = build_compare_tab(service) if config.compare_spec is not None else None
             add_events = build_add_tab(service)
-            library_view = build_library_tab(service)
+            library_view = build_library_tab(service, watch)
         for event in add_events:
             event.then(library_view.refresh, outputs=library_view.outputs, show_progress="hidden", **private)
         build_api(service)
+        build_keep_api(service, SESSIONLESS_NOTE if config.session_scoped else "")
 
         status_outputs: list[Any] = [status, timer] + ([heads.left, heads.right] if heads else [])
 
@@ -79,7 +83,10 @@ def build_app(config: AppConfig, service: AppService | None = None) -> gr.Blocks
     # Only now: defining the add handlers made Gradio patch tqdm, which must not happen while the loader
     # thread is inside a tqdm bar of its own.
     service.start()
+    if watch is not None:
+        watch.start()
     demo.rdr_service = service  # tests and app.py reach the service here
+    demo.rdr_watch = watch
     return demo
 
 

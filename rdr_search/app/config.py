@@ -46,4 +46,6 @@ class AppConfig:
     default_k: int = 5
     max_k: int = 50
     reader_workers: int = 2
+    watch_folder: Path | None = None
+    """Local mode: a folder the library is kept in step with (a toggle on the Library tab pauses it)."""
     """Parser processes shared by every library of the app."""

@@ -7,6 +7,8 @@ from typing import Any
 
 import gradio as gr
 
+from rdr_search.app.keep_view import build_keep_controls
+from rdr_search.app.keeping import AppWatch
 from rdr_search.app.render import DOCUMENT_HEADERS, EMPTY_LIBRARY, document_rows
 from rdr_search.app.service import AppService
 from rdr_search.app.web import library_key
@@ -21,7 +23,7 @@ class LibraryView:
     refresh: Any
 
 
-def build_library_tab(service: AppService) -> LibraryView:
+def build_library_tab(service: AppService, watch: AppWatch | None = None) -> LibraryView:
     """Components and events of the Library tab; returns what other tabs chain a refresh to."""
     config = service.config
 
@@ -55,6 +57,7 @@ def build_library_tab(service: AppService) -> LibraryView:
             remove_button = gr.Button("Remove", variant="stop", elem_id="remove-button", scale=1)
             refresh_button = gr.Button("Refresh", elem_id="refresh-button", scale=1)
         message = gr.Markdown("", elem_id="remove-message")
+        build_keep_controls(service, watch, on_library, [table, choice, summary])
     outputs: list[Any] = [table, choice, summary]
     private: dict[str, Any] = {"api_visibility": "private"}
     remove_button.click(on_remove, inputs=[choice], outputs=[message], **private).then(

@@ -74,6 +74,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="Session-scoped mode: most private libraries alive at once (least recently used idle ones go first).",
     )
     parser.add_argument(
+        "--watch",
+        default=_env("WATCH"),
+        help="Local mode: keep the library in step with this folder (files added, changed, deleted, renamed).",
+    )
+    parser.add_argument(
         "--mcp",
         action="store_true",
         default=_env_flag("MCP"),
@@ -107,6 +112,7 @@ def config_from_args(args: argparse.Namespace) -> AppConfig:
         settings=Settings(device=args.device, precision=args.precision),
         session_scoped=bool(args.session_scoped),
         limits=SessionLimits(max_sessions=max(1, int(args.max_sessions))),
+        watch_folder=Path(args.watch).expanduser() if args.watch else None,
     )
 
 

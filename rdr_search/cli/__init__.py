@@ -11,7 +11,7 @@ import sys
 
 import typer
 
-from rdr_search.cli import library
+from rdr_search.cli import keep, library
 from rdr_search.cli.evaluate import evaluate
 from rdr_search.errors import RdrSearchError
 
@@ -31,6 +31,10 @@ app.command()(library.remove)
 app.command(name="add-encoders")(library.add_encoders)
 app.command()(library.check)
 app.command(name="eval")(evaluate)
+app.command(name="export-library")(keep.export_library)
+app.command(name="import-library")(keep.import_library)
+app.command()(keep.reindex)
+app.command()(keep.watch)
 
 
 def main() -> None:

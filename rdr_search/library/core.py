@@ -19,6 +19,7 @@ from rdr_search.index import IndexFiles, VectorIndex, index_backend
 from rdr_search.library.ingest import Ingest, PreparedDocument
 from rdr_search.library.locking import WriteLock
 from rdr_search.library.originals import Originals
+from rdr_search.library.reindex import stored_chunking
 from rdr_search.library.requests import search_request
 from rdr_search.library.sources import scan_files
 from rdr_search.library.spaces import VectorSpace, load_pair, mismatch_message, stored_pair_loader
@@ -64,7 +65,8 @@ class Library:
         self._owns_reader = reader is None
         self._reader_lock = threading.Lock()
         self._originals = Originals(path, enabled=settings.keep_originals)
-        self._ingest = Ingest(store, Chunker(settings), self._read, settings.max_file_bytes, self._originals)
+        chunker = Chunker(stored_chunking(store, settings))  # a reindexed library keeps its chunking
+        self._ingest = Ingest(store, chunker, self._read, settings.max_file_bytes, self._originals)
         self._closed = False
 
     # --- opening --------------------------------------------------------------------------------
