@@ -25,19 +25,23 @@ def build_keep_controls(service: AppService, watch: AppWatch | None, refresh: An
     gr.Markdown(KEEP_NOTE + (SESSION_NOTE if config.session_scoped else ""), elem_id="keep-note")
     with gr.Row(equal_height=True):
         export_button = gr.Button("Export library", elem_id="export-library-button", scale=1)
-        download = gr.File(label="Library archive", interactive=False, elem_id="export-library-file", scale=2)
+        # Hidden until there is a file: Gradio's empty file box carries an ARIA attribute its role forbids.
+        download = gr.File(
+            label="Library archive", interactive=False, elem_id="export-library-file", scale=2, visible=False
+        )
         archive = gr.File(
             label=f"Import an archive ({SUFFIX})", file_types=[SUFFIX], type="filepath", elem_id="import-library-file",
             scale=2,
         )  # fmt: skip
     message = gr.Markdown("", elem_id="keep-message")
 
-    def on_export(request: gr.Request) -> tuple[str | None, str]:
+    def on_export(request: gr.Request) -> tuple[Any, str]:
         try:
             result = export_for(service, library_key(config, request), Path(download.GRADIO_CACHE) / EXPORTS_FOLDER)
         except Exception as exc:  # shown_error logs anything that is not a message for people
-            return None, shown_error(exc)
-        return str(result.path), result.summary().replace(str(result.path), result.path.name)
+            return gr.File(value=None, visible=False), shown_error(exc)
+        summary = result.summary().replace(str(result.path), result.path.name)
+        return gr.File(value=str(result.path), visible=True), summary
 
     def on_import(
         path: str | None,
