@@ -107,7 +107,7 @@ def test_unusable_runtimes_are_refused_with_the_fix(monkeypatch: pytest.MonkeyPa
 
 @pytest.mark.slow
 def test_openvino_matches_torch_fp32_on_real_weights(minilm_dir: Path, tmp_path: Path) -> None:
-    passages = next(read_collection(require_squad() / "passages.tsv", batch_size=40))
+    passages = next(read_collection(require_squad() / "passages.tsv", batch_size=24))
     titles, texts = [p.title for p in passages], [p.text for p in passages]
     spec = EncoderSpec.single(str(minilm_dir))
     exact = EncoderPair(spec, Settings(precision="fp32", device="cpu")).encode_passages(titles, texts)
