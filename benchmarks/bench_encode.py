@@ -245,6 +245,8 @@ def _print_accuracy(results: Encoded, answers: list[list[str]], texts: list[str]
 def accuracy(args: argparse.Namespace, workdir: Path) -> None:
     """Faster paths against fp32 on real weights (all-MiniLM-L6-v2, stand-in) over squad-dev-a."""
     passages, qas = load_squad(args.questions or None)
+    if args.accuracy_passages:
+        passages = passages[: args.accuracy_passages]
     titles, texts = [p.title for p in passages], [p.text for p in passages]
     questions = [dpr_normalize_question(q.question) for q in qas]
     results = _encode_all(args, workdir, titles, texts, questions)
@@ -261,6 +263,7 @@ def main() -> None:
     parser.add_argument("--passages", type=int, default=40, help="passages timed per path (speed)")
     parser.add_argument("--rounds", type=int, default=2, help="interleaved timing rounds; the best counts")
     parser.add_argument("--questions", type=int, default=0, help="questions for accuracy (0: all 5397)")
+    parser.add_argument("--accuracy-passages", type=int, default=0, help="passages for accuracy (0: all 1023)")
     parser.add_argument("--batch-size", type=int, default=Settings().batch_size)
     parser.add_argument("--threads", type=int, default=2, help="torch and ONNX Runtime threads")
     parser.add_argument("--no-peers", action="store_true", help="skip the ONNX Runtime and OpenVINO paths")
