@@ -189,3 +189,57 @@ def top_k(queries: np.ndarray, matrix: np.ndarray, k: int) -> np.ndarray:
     part = np.argpartition(-scores, min(k, scores.shape[1] - 1), axis=1)[:, :k]
     order = np.take_along_axis(scores, part, axis=1).argsort(axis=1)[:, ::-1]
     return np.take_along_axis(part, order, axis=1)
+
+
+class OpenVinoPeer:
+    """Plain OpenVINO sessions (f32 and bf16 inference precision) of one converted tower: the OpenVINO peers."""
+
+    def __init__(self, xml: Path, threads: int) -> None:
+        """Compile the IR at ``xml`` (as rdr-search's openvino runtime converted it) once per precision."""
+        import openvino
+
+        core = openvino.Core()
+        model = core.read_model(str(xml))
+        self.sessions = {
+            hint: core.compile_model(model, "CPU", {"INFERENCE_PRECISION_HINT": hint, "INFERENCE_NUM_THREADS": threads})
+            for hint in ("f32", "bf16")
+        }
+
+    def encode(self, which: str, tokens: Sequence[Tokens], batch_size: int, dim: int) -> np.ndarray:
+        """Vectors of tokenized inputs from the "f32" or "bf16" session, in the order given."""
+        session = self.sessions[which]
+        result = np.empty((len(tokens), dim), dtype=np.float32)
+        for rows, ids, mask, types in padded_batches(tokens, batch_size):
+            feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
+            result[rows] = session(feeds)[0]
+        return result
+
+
+def bert_gflop_per_input(config: Any, tokens: float) -> float:
+    """Matrix-product GFLOP of one BERT encoder pass over ``tokens`` tokens (projections, feed-forward, attention)."""
+    hidden, ffn, layers = config.hidden_size, config.intermediate_size, config.num_hidden_layers
+    per_token = 2 * (4 * hidden * hidden + 2 * hidden * ffn) + 2 * 2 * tokens * hidden
+    return layers * tokens * per_token / 1e9
+
+
+def matmul_rates(config: Any, rows: int, rounds: int = 2) -> dict[str, float]:
+    """GFLOP/s of torch matrix products of BERT's shapes (``rows`` tokens per batch) in fp32, and in bf16
+    where the CPU has it natively (emulated bf16 is far slower than fp32, so it cannot be the best rate)."""
+    hidden, ffn = config.hidden_size, config.intermediate_size
+    shapes = [(hidden, hidden)] * 4 + [(hidden, ffn), (ffn, hidden)]
+    from rdr_search.encoders import cpu_has_native_bf16
+
+    rates = {}
+    kinds = [("fp32", torch.float32)] + ([("bf16", torch.bfloat16)] if cpu_has_native_bf16() else [])
+    for name, dtype in kinds:
+        inputs = [(torch.randn(rows, k).to(dtype), torch.randn(k, n).to(dtype)) for k, n in shapes]
+        flop = sum(2 * rows * k * n for k, n in shapes)
+        with torch.inference_mode():
+            best = float("inf")
+            for _ in range(rounds + 1):  # the first round warms the kernels
+                started = time.perf_counter()
+                for a, b in inputs:
+                    a @ b
+                best = min(best, time.perf_counter() - started)
+        rates[name] = flop / best / 1e9
+    return rates

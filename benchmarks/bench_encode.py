@@ -27,29 +27,55 @@ import torch
 
 from benchmarks._common import (
     MINILM_DIR,
+    OpenVinoPeer,
     OrtPeer,
+    bert_gflop_per_input,
     best_of,
     build_dpr_pair,
     cosines,
     load_squad,
     machine_line,
+    matmul_rates,
     onnxruntime_available,
     top_k,
 )
-from rdr_search.encoders import PRECISIONS, EncoderPair, EncoderSpec, TextEncoder, Tokens, resolve_precision
+from rdr_search.encoders import (
+    PRECISIONS,
+    EncoderPair,
+    EncoderSpec,
+    Tokens,
+    cpu_has_native_bf16,
+    openvino_available,
+    resolve_precision,
+)
 from rdr_search.evaluation import answer_recall, dpr_normalize_question
 from rdr_search.settings import Settings
 
-PATHS = [p for p in PRECISIONS if p != "auto"]
 KS = (1, 5, 20)
 
 
-def _quiet_load(spec: EncoderSpec, precision: str, batch_size: int) -> EncoderPair:
+def _paths(args: argparse.Namespace) -> dict[str, tuple[str, str]]:
+    """rdr-search's own paths: label -> (precision, runtime); the openvino runtime where it is installed."""
+    # Without native bf16 torch emulates it (~0.3 GFLOP/s on AVX2, minutes per passage): not worth timing.
+    skipped = set() if cpu_has_native_bf16() else {"bf16"}
+    if skipped:
+        print("(this CPU has no native bf16: rdr-search bf16 skipped; auto resolves to fp32 here)")
+    paths = {f"rdr-search {p}": (p, "torch") for p in PRECISIONS if p != "auto" and p not in skipped}
+    if openvino_available() and not args.no_peers:
+        paths.update({f"rdr-search openvino {p}": (p, "openvino") for p in ("fp32", "bf16")})
+    return paths
+
+
+def _quiet_load(spec: EncoderSpec, path: tuple[str, str], batch_size: int, cache: Path) -> EncoderPair:
     from transformers.utils import logging as hf_logging
 
     hf_logging.set_verbosity_error()
     hf_logging.disable_progress_bar()
-    return EncoderPair(spec, Settings(precision=precision, device="cpu", batch_size=batch_size))
+    precision, runtime = path
+    settings = Settings(
+        precision=precision, runtime=runtime, runtime_cache=str(cache), device="cpu", batch_size=batch_size
+    )
+    return EncoderPair(spec, settings)
 
 
 def _typical_passages(pair: EncoderPair, count: int) -> tuple[list[str], list[str]]:
@@ -79,32 +105,44 @@ def _model_card_loop(ctx_dir: Path, titles: list[str], texts: list[str]) -> Call
 
 
 def _peer_runs(
-    encoder: TextEncoder, tokens: list[Tokens], args: argparse.Namespace, folder: Path
+    pairs: dict[str, EncoderPair], tokens: list[Tokens], args: argparse.Namespace, folder: Path
 ) -> dict[str, Callable[[], np.ndarray]]:
-    """The ONNX Runtime fp32 and int8 peers of ``encoder`` (none when skipped or not installed)."""
+    """The ONNX Runtime fp32/int8 and OpenVINO f32/bf16 peers of the fp32 tower (none when skipped or absent)."""
     if args.no_peers:
         return {}
-    if not onnxruntime_available():
-        print("(onnxruntime is not installed: peers skipped; pip install onnxruntime onnx)")
-        return {}
-    started = time.perf_counter()
-    peer = OrtPeer(encoder, folder, torch.get_num_threads())
-    print(f"(ONNX export + dynamic int8 quantisation of the peer: {time.perf_counter() - started:.0f} s)")
-    return {
-        f"ONNX Runtime {which}": functools.partial(peer.encode, which, tokens, args.batch_size, encoder.dim)
-        for which in ("fp32", "int8")
-    }
+    encoder = pairs["rdr-search fp32"].ctx
+    runs: dict[str, Callable[[], np.ndarray]] = {}
+    if onnxruntime_available():
+        started = time.perf_counter()
+        peer = OrtPeer(encoder, folder, torch.get_num_threads())
+        print(f"(ONNX export + dynamic int8 quantisation of the peer: {time.perf_counter() - started:.0f} s)")
+        for which in ("fp32", "int8"):
+            runs[f"ONNX Runtime {which}"] = functools.partial(peer.encode, which, tokens, args.batch_size, encoder.dim)
+    else:
+        print("(onnxruntime is not installed: its peers skipped; pip install onnxruntime onnx)")
+    converted = getattr(pairs.get("rdr-search openvino fp32"), "ctx", None)
+    if converted is not None and converted.compiled is not None:
+        ov_peer = OpenVinoPeer(converted.compiled.converted.xml, torch.get_num_threads())
+        for which in ("f32", "bf16"):
+            runs[f"OpenVINO {which}"] = functools.partial(ov_peer.encode, which, tokens, args.batch_size, encoder.dim)
+    else:
+        print("(openvino is not installed: its peers skipped; pip install openvino)")
+    return runs
 
 
-def _print_speed(rate: dict[str, float], vectors: dict[str, Any], peers: list[str]) -> None:
-    """The speed table: passages per second and ratios to the model card loop and the fastest peer."""
-    header = "| path | passages/s | x model card loop | x fastest peer | min cos vs fp32 (random weights) |"
-    print(header + "\n|---|---:|---:|---:|---:|")
+def _print_speed(rate: dict[str, float], vectors: dict[str, Any], peers: list[str], gflop_s: float) -> None:
+    """The speed table: passages per second, ratios to the model card loop and the fastest peer, and the
+    fraction of the machine's best matrix-product rate each path reaches (``gflop_s``: GFLOP/s per passage/s)."""
+    header = "| path | passages/s | x model card loop | x fastest peer | % of matmul rate | min cos vs fp32 (random) |"
+    print(header + "\n|---|---:|---:|---:|---:|---:|")
     fastest_peer = max(peers, key=lambda n: rate[n]) if peers else None
     for name in rate:
         vs_peer = f"{rate[name] / rate[fastest_peer]:.2f}" if fastest_peer else "-"
         cos = cosines(vectors["rdr-search fp32"], vectors[name]).min()
-        print(f"| {name} | {rate[name]:.1f} | {rate[name] / rate['model card loop']:.2f} | {vs_peer} | {cos:.4f} |")
+        print(
+            f"| {name} | {rate[name]:.1f} | {rate[name] / rate['model card loop']:.2f} | {vs_peer} | "
+            f"{100 * rate[name] / gflop_s:.0f}% | {cos:.4f} |"
+        )
     if fastest_peer:
         print(f"\nfastest peer: {fastest_peer}")
 
@@ -113,13 +151,18 @@ def speed(args: argparse.Namespace, workdir: Path) -> None:
     """Passages per second on the BERT-base DPR stand-in, as a table of ratios."""
     ctx_dir, question_dir = build_dpr_pair(workdir / "dpr", question_layers=1)
     spec = EncoderSpec.pair(str(ctx_dir), str(question_dir))
-    pairs = {p: _quiet_load(spec, p, args.batch_size) for p in PATHS}
-    titles, texts = _typical_passages(pairs["fp32"], args.passages)
-    tokens = pairs["fp32"].tokenize_passages(titles, texts)
+    pairs = {}
+    for name, path in _paths(args).items():
+        started = time.perf_counter()
+        pairs[name] = _quiet_load(spec, path, args.batch_size, workdir / "runtimes")
+        if path == ("fp32", "openvino"):
+            print(f"(first load of the openvino runtime, conversion included: {time.perf_counter() - started:.0f} s)")
+    titles, texts = _typical_passages(pairs["rdr-search fp32"], args.passages)
+    tokens = pairs["rdr-search fp32"].tokenize_passages(titles, texts)
     runs: dict[str, Callable[[], object]] = {"model card loop": _model_card_loop(ctx_dir, titles, texts)}
-    for precision, pair in pairs.items():
-        runs[f"rdr-search {precision}"] = functools.partial(pair.encode_passages, titles, texts)
-    peers = _peer_runs(pairs["fp32"].ctx, tokens, args, workdir / "onnx-dpr")
+    for name, pair in pairs.items():
+        runs[name] = functools.partial(pair.encode_passages, titles, texts)
+    peers = _peer_runs(pairs, tokens, args, workdir / "onnx-dpr")
     runs.update(peers)
 
     best_of(1, {name: run for name, run in runs.items() if name != "model card loop"})  # warm every path once
@@ -130,8 +173,18 @@ def speed(args: argparse.Namespace, workdir: Path) -> None:
         f"{len(titles)} squad-dev-a passages, mean {np.mean([len(t) for t in tokens]):.0f} tokens, "
         f"batch {args.batch_size}, best of {args.rounds} interleaved rounds; {machine_line()}"
     )
-    print(f"auto resolves to: {resolve_precision('auto', torch.device('cpu'))}\n")
-    _print_speed({name: len(titles) / s for name, s in seconds.items()}, vectors, list(peers))
+    print(f"auto resolves to: {resolve_precision('auto', torch.device('cpu'))} on the torch runtime")
+    config = pairs["rdr-search fp32"].ctx.model.config
+    mean_tokens = float(np.mean([len(t) for t in tokens]))
+    rates = matmul_rates(config, args.batch_size * round(mean_tokens))
+    gflop = bert_gflop_per_input(config, mean_tokens)
+    best = max(rates.values())
+    print(
+        f"matmul probe (BERT-base shapes, {args.batch_size}x{mean_tokens:.0f} tokens): "
+        + ", ".join(f"{n} {r:.0f} GFLOP/s" for n, r in rates.items())
+        + f"; {gflop:.1f} GFLOP per passage, so the best rate allows {best / gflop:.1f} passages/s\n"
+    )
+    _print_speed({name: len(titles) / s for name, s in seconds.items()}, vectors, list(peers), best / gflop)
 
 
 Encoded = dict[str, tuple[np.ndarray, np.ndarray, float]]
@@ -141,16 +194,17 @@ Encoded = dict[str, tuple[np.ndarray, np.ndarray, float]]
 def _encode_all(
     args: argparse.Namespace, workdir: Path, titles: list[str], texts: list[str], questions: list[str]
 ) -> Encoded:
-    """Every path (and the ONNX Runtime int8 peer) over the same passages and questions."""
+    """Every path (and the ONNX Runtime int8 peer) over the same passages and questions; the openvino
+    runtime's rows are also the accuracy of the OpenVINO peers, which run the same converted model."""
     spec = EncoderSpec.single(str(MINILM_DIR))
     results: Encoded = {}
-    for precision in PATHS:
-        pair = _quiet_load(spec, precision, args.batch_size)
+    for name, path in _paths(args).items():
+        pair = _quiet_load(spec, path, args.batch_size, workdir / "runtimes")
         started = time.perf_counter()
         p_vec = pair.encode_passages(titles, texts)
         q_vec = pair.encode_questions(questions)
-        results[f"rdr-search {precision}"] = (p_vec, q_vec, time.perf_counter() - started)
-        if precision == "fp32" and onnxruntime_available() and not args.no_peers:
+        results[name] = (p_vec, q_vec, time.perf_counter() - started)
+        if path == ("fp32", "torch") and onnxruntime_available() and not args.no_peers:
             peer = OrtPeer(pair.ctx, workdir / "onnx-minilm", torch.get_num_threads())
             started = time.perf_counter()
             p_tok, q_tok = pair.tokenize_passages(titles, texts), pair.question.tokenize(questions)
@@ -191,6 +245,8 @@ def _print_accuracy(results: Encoded, answers: list[list[str]], texts: list[str]
 def accuracy(args: argparse.Namespace, workdir: Path) -> None:
     """Faster paths against fp32 on real weights (all-MiniLM-L6-v2, stand-in) over squad-dev-a."""
     passages, qas = load_squad(args.questions or None)
+    if args.accuracy_passages:
+        passages = passages[: args.accuracy_passages]
     titles, texts = [p.title for p in passages], [p.text for p in passages]
     questions = [dpr_normalize_question(q.question) for q in qas]
     results = _encode_all(args, workdir, titles, texts, questions)
@@ -207,9 +263,10 @@ def main() -> None:
     parser.add_argument("--passages", type=int, default=40, help="passages timed per path (speed)")
     parser.add_argument("--rounds", type=int, default=2, help="interleaved timing rounds; the best counts")
     parser.add_argument("--questions", type=int, default=0, help="questions for accuracy (0: all 5397)")
+    parser.add_argument("--accuracy-passages", type=int, default=0, help="passages for accuracy (0: all 1023)")
     parser.add_argument("--batch-size", type=int, default=Settings().batch_size)
     parser.add_argument("--threads", type=int, default=2, help="torch and ONNX Runtime threads")
-    parser.add_argument("--no-peers", action="store_true", help="skip the ONNX Runtime peers")
+    parser.add_argument("--no-peers", action="store_true", help="skip the ONNX Runtime and OpenVINO paths")
     parser.add_argument("--skip-speed", action="store_true")
     parser.add_argument("--skip-accuracy", action="store_true")
     args = parser.parse_args()

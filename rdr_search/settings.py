@@ -41,6 +41,10 @@ class Settings:
     """"auto" (CUDA when present, else CPU), "cpu", "cuda", "cuda:1", ..."""
     precision: str = "auto"
     """Encoder arithmetic: "fp32" (exact), "bf16", or "auto" (the fastest proven path for the device)."""
+    runtime: str = "auto"
+    """What runs the encoders: "torch" (the reference; what "auto" means) or "openvino" (CPU, fp32 or bf16)."""
+    runtime_cache: str = ""
+    """Folder for models converted for a runtime ("": ``$XDG_CACHE_HOME/rdr-search/runtimes``)."""
     lock_timeout_s: float = 600.0
     """How long a writer waits for another writer holding the library's lock."""
     max_archive_bytes: int = 2 * 1024**3

@@ -16,7 +16,7 @@ from rdr_search.app.build import build_app
 from rdr_search.app.service import AppConfig
 from rdr_search.app.sessions import SessionLimits
 from rdr_search.app.web import launch_options
-from rdr_search.encoders import DEFAULT_PRESET, PRECISIONS, PRESETS, EncoderSpec
+from rdr_search.encoders import DEFAULT_PRESET, PRECISIONS, PRESETS, RUNTIMES, EncoderSpec
 from rdr_search.errors import ModelLoadError
 from rdr_search.settings import Settings
 
@@ -60,6 +60,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         default=_env("PRECISION", "auto"),
         choices=PRECISIONS,
         help="auto (the fastest path proven accurate), fp32 (exact), bf16 or int8 (CPU).",
+    )
+    parser.add_argument(
+        "--runtime",
+        default=_env("RUNTIME", "auto"),
+        choices=RUNTIMES,
+        help="auto (torch, or what an existing library was built with), torch or openvino (CPU; pip install openvino).",
     )
     parser.add_argument(
         "--session-scoped",
@@ -109,7 +115,7 @@ def config_from_args(args: argparse.Namespace) -> AppConfig:
         library_path=Path(args.library).expanduser(),
         encoder_spec=spec,
         compare_spec=compare_spec,
-        settings=Settings(device=args.device, precision=args.precision),
+        settings=Settings(device=args.device, precision=args.precision, runtime=args.runtime),
         session_scoped=bool(args.session_scoped),
         limits=SessionLimits(max_sessions=max(1, int(args.max_sessions))),
         watch_folder=Path(args.watch).expanduser() if args.watch else None,

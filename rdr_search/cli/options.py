@@ -31,6 +31,7 @@ DEFAULT_LIBRARY = Path("data/library")
 # importing torch.
 PRESET_HELP = "Encoder pair: rdr-nq (default), rdr-trivia, dpr-nq, dpr-multiset."
 PRECISION_HELP = "auto (bf16 where the CPU has it, else fp32), fp32 (exact), bf16 or int8 (CPU only)."
+RUNTIME_HELP = "auto (torch, or what the library was built with), torch, or openvino (CPU; pip install openvino)."
 
 LibraryOption = Annotated[Path, typer.Option("--library", "-l", envvar="RDR_SEARCH_LIBRARY", help="Library folder.")]
 
@@ -64,6 +65,7 @@ _OPTIONS: dict[str, Any] = {
     ],
     "device": Annotated[str, typer.Option("--device", envvar="RDR_SEARCH_DEVICE", help="auto, cpu, cuda or cuda:N.")],
     "precision": Annotated[str, typer.Option("--precision", envvar="RDR_SEARCH_PRECISION", help=PRECISION_HELP)],
+    "runtime": Annotated[str, typer.Option("--runtime", envvar="RDR_SEARCH_RUNTIME", help=RUNTIME_HELP)],
 }
 
 
@@ -78,6 +80,7 @@ class EncoderOptions:
     model_dir: Path | None = None
     device: str = "auto"
     precision: str = "auto"
+    runtime: str = "auto"
 
     def spec(self) -> EncoderSpec | None:
         """The pair these options name; None when they name none (the library's own pair, or the default)."""
@@ -88,8 +91,8 @@ class EncoderOptions:
         )
 
     def settings(self) -> Settings:
-        """Settings carrying the device and precision."""
-        return Settings(device=self.device, precision=self.precision)
+        """Settings carrying the device, precision and runtime."""
+        return Settings(device=self.device, precision=self.precision, runtime=self.runtime)
 
     def open_library(self, folder: Path) -> Library:
         """Open (or create) the library at ``folder`` with these encoders."""

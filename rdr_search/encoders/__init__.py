@@ -7,6 +7,7 @@ from a local folder also works, so the app can run with real semantics where the
   two vector sets comparable (:class:`EncoderIdentity`); imports neither torch nor transformers.
 - :mod:`~rdr_search.encoders.loading`: a checkpoint from a hub id or folder, with checks that name the fix.
 - :mod:`~rdr_search.encoders.precision`: which arithmetic "auto" means here; the int8 model.
+- :mod:`~rdr_search.encoders.runtimes`: what executes a tower: torch, or OpenVINO (converted once, cached).
 - :mod:`~rdr_search.encoders.towers`: one tower (:class:`TextEncoder`): pooling and length-sorted batches.
 - :mod:`~rdr_search.encoders.pair`: :class:`EncoderPair`, the two towers of one retriever.
 
@@ -28,12 +29,14 @@ if TYPE_CHECKING:
         quantize_int8,
         resolve_precision,
     )
+    from rdr_search.encoders.runtimes import openvino_available, resolve_runtime
     from rdr_search.encoders.spec import (
         DEFAULT_PRESET,
         PRECISIONS,
         PRESETS,
         RDR_CTX,
         RDR_QUESTION,
+        RUNTIMES,
         EncoderIdentity,
         EncoderSpec,
     )
@@ -45,6 +48,7 @@ _WHERE = {
     "PRESETS": "spec",
     "RDR_CTX": "spec",
     "RDR_QUESTION": "spec",
+    "RUNTIMES": "spec",
     "EncoderIdentity": "spec",
     "EncoderSpec": "spec",
     "cpu_has_native_bf16": "precision",
@@ -52,6 +56,8 @@ _WHERE = {
     "int8_available": "precision",
     "quantize_int8": "precision",
     "resolve_precision": "precision",
+    "openvino_available": "runtimes",
+    "resolve_runtime": "runtimes",
     "ProgressCallback": "towers",
     "TextEncoder": "towers",
     "Tokens": "towers",
@@ -65,6 +71,7 @@ __all__ = [
     "PRESETS",
     "RDR_CTX",
     "RDR_QUESTION",
+    "RUNTIMES",
     "EncoderIdentity",
     "EncoderPair",
     "EncoderSpec",
@@ -74,9 +81,11 @@ __all__ = [
     "cpu_has_native_bf16",
     "cpu_has_vnni",
     "int8_available",
+    "openvino_available",
     "padded_batches",
     "quantize_int8",
     "resolve_precision",
+    "resolve_runtime",
 ]
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -12,15 +14,32 @@ from tqdm.auto import tqdm
 from rdr_search.encoders.availability import check_available
 from rdr_search.encoders.loading import check_local_dir, load_tower, resolve_device, sentence_transformers_setup
 from rdr_search.encoders.precision import resolve_precision
+from rdr_search.encoders.runtimes import resolve_runtime
 from rdr_search.encoders.spec import EncoderIdentity, EncoderSpec
 from rdr_search.encoders.towers import ProgressCallback, TextEncoder, Tokens
 from rdr_search.errors import ModelLoadError
 from rdr_search.settings import Settings
 
 
-def _dpr_towers(
-    spec: EncoderSpec, settings: Settings, device: torch.device, precision: str
-) -> tuple[TextEncoder, TextEncoder, str]:
+@dataclass(frozen=True)
+class _Run:
+    """Where and how both towers run: device, precision and runtime (with its cache folder)."""
+
+    device: torch.device
+    precision: str
+    runtime: str
+    runtime_cache: Path | None
+
+    def kwargs(self) -> dict[str, Any]:
+        return {
+            "device": self.device,
+            "precision": self.precision,
+            "runtime": self.runtime,
+            "runtime_cache": self.runtime_cache,
+        }
+
+
+def _dpr_towers(spec: EncoderSpec, settings: Settings, run: _Run) -> tuple[TextEncoder, TextEncoder, str]:
     """(passage tower, question tower, passage format) of a DPR pair: raw pooler_output, no normalisation."""
     ctx_model, ctx_tokenizer = load_tower(spec.ctx_encoder, "ctx")
     question_model, question_tokenizer = load_tower(spec.question_encoder, "question")
@@ -32,8 +51,7 @@ def _dpr_towers(
             pooling="dpr",
             normalize=False,
             max_length=max_length,
-            device=device,
-            precision=precision,
+            **run.kwargs(),
         )
 
     ctx = tower(ctx_model, ctx_tokenizer, settings.ctx_max_length)
@@ -41,9 +59,7 @@ def _dpr_towers(
     return ctx, question, "dpr-title-text-pair"
 
 
-def _single_tower(
-    spec: EncoderSpec, settings: Settings, device: torch.device, precision: str
-) -> tuple[TextEncoder, TextEncoder, str]:
+def _single_tower(spec: EncoderSpec, settings: Settings, run: _Run) -> tuple[TextEncoder, TextEncoder, str]:
     """The one tower of a sentence-transformers folder, for both sides, with the pooling the folder declares."""
     path = Path(spec.ctx_encoder).expanduser()
     check_local_dir(path, "single")
@@ -55,8 +71,7 @@ def _single_tower(
         pooling=pooling,
         normalize=normalize,
         max_length=min(settings.ctx_max_length, declared or settings.ctx_max_length),
-        device=device,
-        precision=precision,
+        **run.kwargs(),
     )
     return encoder, encoder, f"single-{pooling}{'-normalized' if normalize else ''}-title-newline-text"
 
@@ -64,18 +79,28 @@ def _single_tower(
 class EncoderPair:
     """The passage and question encoders of one retriever, with the identity of the vectors they make."""
 
-    def __init__(self, spec: EncoderSpec, settings: Settings | None = None, *, precision: str | None = None) -> None:
-        """Load both towers. ``precision`` overrides ``settings.precision`` (used to match a stored library)."""
+    def __init__(
+        self,
+        spec: EncoderSpec,
+        settings: Settings | None = None,
+        *,
+        precision: str | None = None,
+        runtime: str | None = None,
+    ) -> None:
+        """Load both towers. ``precision`` and ``runtime`` override ``settings`` (used to match a stored library)."""
         settings = settings or Settings()
         check_available(spec)  # both towers' checkpoints, before any weights are read
         self.spec = spec
         self.settings = settings
         device = resolve_device(settings.device)
         self.precision = resolve_precision(precision or settings.precision, device)
+        self.runtime = resolve_runtime(runtime or settings.runtime, device, self.precision)
+        cache = Path(settings.runtime_cache).expanduser() if settings.runtime_cache else None
+        run = _Run(device, self.precision, self.runtime, cache)
         if spec.kind == "dpr":
-            self.ctx, self.question, passage_format = _dpr_towers(spec, settings, device, self.precision)
+            self.ctx, self.question, passage_format = _dpr_towers(spec, settings, run)
         elif spec.kind == "single":
-            self.ctx, self.question, passage_format = _single_tower(spec, settings, device, self.precision)
+            self.ctx, self.question, passage_format = _single_tower(spec, settings, run)
         else:
             raise ModelLoadError(f"Unknown encoder kind '{spec.kind}' (use 'dpr' or 'single').")
         if self.ctx.dim != self.question.dim:
@@ -92,6 +117,7 @@ class EncoderPair:
             question_max_length=self.question.max_length,
             passage_format=passage_format,
             dim=self.ctx.dim,
+            runtime=self.runtime,
         )
         # Warm both towers so the first real request pays no one-off initialisation.
         self.encode_questions(["warm up"])
@@ -127,10 +153,8 @@ class EncoderPair:
         return self.question.encode_tokens(self.question.tokenize(questions), self.settings.batch_size)
 
     def describe(self) -> str:
-        """One line for people: names, precision and device."""
+        """One line for people: names, precision (and runtime, unless torch) and device."""
+        recipe = self.precision if self.runtime == "torch" else f"{self.precision}, {self.runtime}"
         if self.spec.kind == "single":
-            return f"{self.spec.ctx_encoder} (single tower, {self.precision}, {self.ctx.device})"
-        return (
-            f"{self.spec.name}: {self.spec.ctx_encoder} + {self.spec.question_encoder} "
-            f"({self.precision}, {self.ctx.device})"
-        )
+            return f"{self.spec.ctx_encoder} (single tower, {recipe}, {self.ctx.device})"
+        return f"{self.spec.name}: {self.spec.ctx_encoder} + {self.spec.question_encoder} ({recipe}, {self.ctx.device})"

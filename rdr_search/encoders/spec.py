@@ -31,6 +31,9 @@ PRECISIONS = ("auto", "fp32", "bf16", "int8")
 """Encoder arithmetic: fp32 is exact (the model card recipe); bf16 is autocast; int8 is dynamic quantisation
 of every linear layer (int8 weights per output channel, int8 activations per batch; CPU only). Faster paths
 return float32 vectors too; their accuracy on real weights is checked in tests/encoders/test_precision.py."""
+RUNTIMES = ("auto", "torch", "openvino")
+"""What executes the towers: torch (the reference; "auto" means it), or OpenVINO (fp32 or bf16; the towers
+converted once per checkpoint and cached). Parity with torch on real weights: tests/encoders/test_runtimes.py."""
 
 
 def is_hub_id(ref: str) -> bool:
@@ -129,11 +132,15 @@ class EncoderIdentity:
     question_max_length: int
     passage_format: str
     dim: int
+    runtime: str = "torch"
 
     @property
     def key(self) -> str:
         """A short stable hash of the identity, used to name vector sets."""
-        blob = json.dumps(asdict(self), sort_keys=True).encode()
+        fields = asdict(self)
+        if fields["runtime"] == "torch":
+            del fields["runtime"]  # torch is the reference: its vector sets keep the keys made before runtimes
+        blob = json.dumps(fields, sort_keys=True).encode()
         return hashlib.sha256(blob).hexdigest()[:16]
 
     def to_json(self) -> str:

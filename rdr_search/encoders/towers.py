@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -11,6 +12,7 @@ import torch
 
 from rdr_search.encoders.loading import checkpoint_hash
 from rdr_search.encoders.precision import quantize_int8
+from rdr_search.encoders.runtimes import OpenVinoTower, RuntimeForward, default_cache_dir
 
 Tokens = list[tuple[int, int]]
 """One tokenized input: (token id, segment id) per token."""
@@ -83,7 +85,10 @@ class TextEncoder:
         max_length: int,
         device: torch.device,
         precision: str,
+        runtime: str = "torch",
+        runtime_cache: Path | None = None,
     ) -> None:
+        """``runtime`` "openvino" converts the tower (or reuses its cached conversion under ``runtime_cache``)."""
         self.model = model.to(device)
         self.tokenizer = tokenizer
         self.pooling = pooling
@@ -96,6 +101,17 @@ class TextEncoder:
         self.dim = _vector_dim(model, pooling)
         if precision == "int8":
             self.model = quantize_int8(self.model)
+        self.runtime = runtime
+        self.compiled: RuntimeForward | None = None
+        if runtime == "openvino":
+            self.compiled = OpenVinoTower(
+                self.model,
+                pooling=pooling,
+                normalize=normalize,
+                checkpoint_hash=self.checkpoint_hash,
+                precision=precision,
+                cache_dir=runtime_cache or default_cache_dir(),
+            )
 
     def autocast(self) -> contextlib.AbstractContextManager[Any]:
         """The arithmetic context of this tower's precision (bf16 autocast, or nothing)."""
@@ -128,13 +144,18 @@ class TextEncoder:
         """Encode tokenized inputs, longest first so each batch pads little; original order is kept."""
         result = np.empty((len(tokens), self.dim), dtype=np.float32)
         for rows, ids, mask, types in padded_batches(tokens, batch_size, self.tokenizer.pad_token_id or 0):
-            with torch.inference_mode(), self.autocast():
-                vectors = self.forward(
-                    torch.from_numpy(ids).to(self.device),
-                    torch.from_numpy(mask).to(self.device),
-                    torch.from_numpy(types).to(self.device),
-                )
-            result[rows] = vectors.cpu().numpy()
+            result[rows] = self._batch_vectors(ids, mask, types)
             if progress is not None:
                 progress(len(rows))
         return result
+
+    def _batch_vectors(self, ids: np.ndarray, mask: np.ndarray, types: np.ndarray) -> np.ndarray:
+        if self.compiled is not None:
+            return self.compiled(ids, mask, types)
+        with torch.inference_mode(), self.autocast():
+            vectors = self.forward(
+                torch.from_numpy(ids).to(self.device),
+                torch.from_numpy(mask).to(self.device),
+                torch.from_numpy(types).to(self.device),
+            )
+        return vectors.cpu().numpy()

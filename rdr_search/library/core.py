@@ -127,9 +127,14 @@ class Library:
 
         if isinstance(encoders, EncoderPair):
             pair = encoders
-        else:  # "auto" precision follows the library's primary pair, so the sets stay comparable
-            auto = self.settings.precision == "auto"
-            pair = EncoderPair(encoders, self.settings, precision=self.encoders.precision if auto else None)
+        else:  # "auto" precision and runtime follow the library's primary pair, so the sets stay comparable
+            auto, auto_runtime = self.settings.precision == "auto", self.settings.runtime == "auto"
+            pair = EncoderPair(
+                encoders,
+                self.settings,
+                precision=self.encoders.precision if auto else None,
+                runtime=self.encoders.runtime if auto_runtime else None,
+            )
         return self._attach_pair(pair, progress=progress)
 
     def _attach_pair(self, pair: EncoderPair, *, progress: bool) -> str:

@@ -67,29 +67,37 @@ def load_pair(
     """The pair to open a library with: given, or the one it was built with (at its stored precision)."""
     if encoders is not None and not isinstance(encoders, EncoderSpec):
         return encoders  # already loaded
-    spec, precision = encoders, None
+    spec, precision, runtime = encoders, None, None
     if stored is not None:
         if spec is None:
             spec = EncoderSpec(stored.ctx_encoder, stored.question_encoder, stored.kind, stored.name)
+        identity = EncoderIdentity.from_json(stored.identity)
         if settings.precision == "auto":
-            precision = EncoderIdentity.from_json(stored.identity).precision  # "auto" keeps the library's
+            precision = identity.precision  # "auto" keeps the library's
+        if settings.runtime == "auto":
+            runtime = identity.runtime
     spec = spec or EncoderSpec()
     check_available(spec)  # before torch is even imported: a model that is not here fails at once
     from rdr_search.encoders.pair import EncoderPair
 
-    return EncoderPair(spec, settings, precision=precision)
+    return EncoderPair(spec, settings, precision=precision, runtime=runtime)
+
+
+def _recipe(identity: EncoderIdentity) -> str:
+    return identity.precision if identity.runtime == "torch" else f"{identity.precision}, {identity.runtime}"
 
 
 def mismatch_message(path: Path, stored: Sequence[VectorSetRecord], pair: EncoderPair) -> str:
     built = "; ".join(
-        f"{r.name} ({r.ctx_encoder} + {r.question_encoder}, {EncoderIdentity.from_json(r.identity).precision})"
+        f"{r.name} ({r.ctx_encoder} + {r.question_encoder}, {_recipe(EncoderIdentity.from_json(r.identity))})"
         for r in stored
     )
     differs = ", ".join(EncoderIdentity.from_json(stored[0].identity).differences(pair.identity))
     return (
         f"The library in {path} holds vectors of: {built}. Its vectors cannot be searched with "
         f"{pair.describe()} (they differ in: {differs}).\n"
-        "Either open it with a pair it holds (leave out --preset/--ctx-encoder/--question-encoder/--precision), "
+        "Either open it with a pair it holds (leave out --preset/--ctx-encoder/--question-encoder/--precision/"
+        "--runtime), "
         "or add vectors for the new pair (encodes every passage once):  rdr-search add-encoders --library "
         f"{path} <the same encoder options>  -- or use a new --library folder."
     )

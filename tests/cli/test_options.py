@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from rdr_search.cli import app
-from rdr_search.encoders import PRECISIONS, PRESETS
+from rdr_search.encoders import PRECISIONS, PRESETS, RUNTIMES
 from rdr_search.errors import ModelLoadError
 from tests.cli.runner import run
 from tests.data import REPO
@@ -55,6 +55,8 @@ def test_help_names_every_preset_precision_and_variable(command: str, tmp_path: 
         assert "RDR_SEARCH_PRECISION" in result.stdout
         precision_help = result.stdout[result.stdout.index("--precision") :]
         assert all(name in precision_help for name in PRECISIONS)
+        runtime_help = result.stdout[result.stdout.index("--runtime") :]
+        assert "RDR_SEARCH_RUNTIME" in runtime_help and all(name in runtime_help for name in RUNTIMES)
 
 
 def test_help_loads_no_model_code() -> None:
