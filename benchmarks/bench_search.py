@@ -1,13 +1,15 @@
-"""Query latency, memory and recall@10 of ``rdr_search.index.VectorIndex`` at 10k, 100k and 1M vectors.
+"""Query latency, memory and recall@10 of each ``rdr_search.index`` kind at 10k, 100k and 1M vectors.
 
 Vectors (a stand-in): a Gaussian fitted to all-MiniLM-L6-v2 outputs over squad-dev-a (passages and
 questions fitted separately), lifted to 768-d by a random orthogonal map; not iid random vectors, which make
 approximate search look worse and structure-free. Latency of a query = question encoding (BERT-base DPR
 question encoder, random weights, default precision) + index search; the floor = that encoder's bare forward
-+ one scan of the matrix at the memory bandwidth a numpy pass measures.
++ one scan of the matrix at the memory bandwidth a numpy pass measures. The question encoding is also timed
+right after each exact search, to show the scan's worker threads leave the cores to the encoder.
 
-    python -m benchmarks.bench_search                       # 10k, 100k, 1M (1M takes a few minutes)
+    python -m benchmarks.bench_search                       # 10k, 100k, 1M (1M takes several minutes)
     python -m benchmarks.bench_search --sizes 10000 100000  # quick
+    python -m benchmarks.bench_search --sizes 1000000 --kinds ivfpq --nprobe 64 128 256 --refine 10 20
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ import torch
 from benchmarks._common import MINILM_DIR, build_dpr_pair, load_squad, machine_line
 from rdr_search.encoders import EncoderPair, EncoderSpec
 from rdr_search.evaluation import dpr_normalize_question
-from rdr_search.index import FaissIndex, VectorIndex
+from rdr_search.index import FaissIndex
 from rdr_search.settings import Settings
 
 DIM = 768
@@ -88,13 +90,6 @@ def bandwidth(matrix: np.ndarray, rounds: int = 5) -> float:
     return matrix.nbytes / best
 
 
-def index_bytes(index: VectorIndex) -> int:
-    """Memory the index holds: vectors (or codes) plus ids, read from its serialised form (flat: computed)."""
-    if index.kind == "flat":
-        return len(index) * (DIM * 4 + 16)
-    return int(faiss.serialize_index(index._index).size)
-
-
 def latencies(fn, inputs) -> np.ndarray:
     out = []
     for item in inputs:
@@ -113,7 +108,9 @@ def _parse_args() -> argparse.Namespace:
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
     parser.add_argument("--queries", type=int, default=200, help="queries for recall and index latency")
     parser.add_argument("--encoded-queries", type=int, default=50, help="queries timed end to end (with encoding)")
-    parser.add_argument("--nprobe", type=int, nargs="*", default=[4, 8, 16, 32, 64], help="IVF probes swept")
+    parser.add_argument("--nprobe", type=int, nargs="*", default=[16, 32, 64], help="IVF probes swept")
+    parser.add_argument("--refine", type=int, nargs="*", default=[], help="ivfpq refine factors swept")
+    parser.add_argument("--kinds", nargs="*", default=["ivfpq", "ivf"], help="approximate kinds from 100k")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--fit-cache", type=Path, default=Path(tempfile.gettempdir()) / "rdr-bench-minilm-fit.npz")
     return parser.parse_args()
@@ -150,10 +147,20 @@ def _encoder_times(pair: EncoderPair, questions: list[str]) -> tuple[float, floa
     return forward_ms, encode_ms, float(np.mean([len(t) for t in tokens]))
 
 
+def _row(
+    n: int, name: str, probes: str, recall: float, search: np.ndarray, query: str, index: FaissIndex, built: float
+) -> None:
+    print(
+        f"| {n:,} | {name} | {probes} | {recall:.3f} | {np.median(search):.2f} | {np.percentile(search, 99):.2f} | "
+        f"{query} | {index.nbytes() / len(index):.0f} | {index.nbytes() / 1e6:.0f} | {built:.1f} |"
+    )
+
+
 def _flat_row(
     matrix: np.ndarray, queries: np.ndarray, pair: EncoderPair, questions: list[str], floor_ms: float
-) -> np.ndarray:
-    """Print the exact index's row; return its top-K ids of ``queries``, the truth that recall is measured on."""
+) -> tuple[np.ndarray, float]:
+    """Print the exact index's row; return its top-K ids of ``queries`` (the truth that recall is measured on)
+    and the p50 ms of a question encoding started right after a search."""
     n = len(matrix)
     started = time.perf_counter()
     exact = FaissIndex.build(DIM, [(np.arange(n, dtype=np.int64), matrix)], kind="flat", total=n)
@@ -162,33 +169,37 @@ def _flat_row(
     timed = queries[: max(20, len(queries) // (10 if n >= 1_000_000 else 1))]
     search = latencies(lambda q: exact.search(q[None], K), timed)
     query = latencies(lambda q: exact.search(pair.encode_questions([q]), K), questions)
-    print(
-        f"| {n:,} | flat (exact) | - | 1.000 | {np.median(search):.2f} | {np.percentile(search, 99):.2f} | "
-        f"{np.median(query):.1f} | {floor_ms:.1f} | {np.median(query) / floor_ms:.2f} | "
-        f"{index_bytes(exact) / 1e6:.0f} | {built:.1f} |"
-    )
-    return truth
+    vector = pair.encode_questions(questions[:1])
+    after = []
+    for question in questions:  # a search, then a question encoding timed alone
+        exact.search(vector, K)
+        after.extend(latencies(lambda q: pair.encode_questions([q]), [question]))
+    ratio = np.median(query) / floor_ms
+    _row(n, "flat (exact)", "-", 1.0, search, f"{np.median(query):.1f} | {floor_ms:.1f} | {ratio:.2f}", exact, built)
+    return truth, float(np.median(after))
 
 
-def _ivf_rows(matrix: np.ndarray, queries: np.ndarray, truth: np.ndarray, nprobes: list[int], encode_ms: float) -> None:
-    """Print one row of the approximate index per probe count (its default among them)."""
+def _approximate_rows(
+    kind: str, matrix: np.ndarray, queries: np.ndarray, truth: np.ndarray, args: argparse.Namespace, encode_ms: float
+) -> None:
+    """Print one row of an approximate kind per probe count (and refine factor), its defaults among them."""
     n = len(matrix)
     started = time.perf_counter()
-    approx = FaissIndex.build(DIM, [(np.arange(n, dtype=np.int64), matrix)], kind="ivf", total=n)
+    approx = FaissIndex.build(DIM, [(np.arange(n, dtype=np.int64), matrix)], kind=kind, total=n)
     built = time.perf_counter() - started
-    ivf = faiss.extract_index_ivf(approx._index)
-    default_nprobe = ivf.nprobe
-    for nprobe in sorted({*nprobes, default_nprobe}):
-        ivf.nprobe = nprobe
-        _, found = approx.search(queries, K)
-        search = latencies(lambda q: approx.search(q[None], K), queries)
-        mark = " (default)" if nprobe == default_nprobe else ""
-        print(
-            f"| {n:,} | ivf{ivf.nlist}-sq8 | {nprobe}{mark} | {recall_at_k(found, truth):.3f} | "
-            f"{np.median(search):.2f} | {np.percentile(search, 99):.2f} | "
-            f"{encode_ms + np.median(search):.1f} | - | - | {index_bytes(approx) / 1e6:.0f} | {built:.1f} |"
-        )
-    ivf.nprobe = default_nprobe
+    defaults = (approx.nprobe, approx.refine_factor)
+    nlist = approx._index.nlist
+    factors = sorted({*args.refine, defaults[1]}) if kind == "ivfpq" else [defaults[1]]
+    for nprobe in sorted({*args.nprobe, defaults[0]}):
+        for factor in factors:
+            approx.nprobe, approx.refine_factor = nprobe, factor
+            _, found = approx.search(queries, K)
+            search = latencies(lambda q: approx.search(q[None], K), queries)
+            mark = " (default)" if (nprobe, factor) == defaults or (kind == "ivf" and nprobe == defaults[0]) else ""
+            name = f"ivf{nlist}-sq8" if kind == "ivf" else f"ivf{nlist}-pq4fs, refine x{factor} on sq8"
+            query = f"{encode_ms + np.median(search):.1f} | - | -"
+            _row(n, name, f"{nprobe}{mark}", recall_at_k(found, truth), search, query, approx, built)
+    approx.nprobe, approx.refine_factor = defaults
 
 
 def main() -> None:
@@ -200,7 +211,7 @@ def main() -> None:
     questions = [dpr_normalize_question(q.question) for q in qas]
     pair = _question_encoder()
     forward_ms, encode_ms, mean_tokens = _encoder_times(pair, questions)
-    print("## Search: exact vs approximate (VectorIndex), vectors from a Gaussian fitted to MiniLM (stand-in)")
+    print("## Search: exact vs approximate (FaissIndex kinds), vectors from a Gaussian fitted to MiniLM (stand-in)")
     print(machine_line())
     print(
         f"question encoder: BERT-base DPR ({pair.precision}), bare forward p50 {forward_ms:.1f} ms, "
@@ -208,21 +219,25 @@ def main() -> None:
     )
     print(
         "| n | index | nprobe | recall@10 | search p50 ms | search p99 ms | query p50 ms (encode+search) | "
-        "floor ms | query/floor | memory MB | build s |"
+        "floor ms | query/floor | bytes/vector | memory MB | build s |"
     )
-    print("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    after = {}
     for n in args.sizes:
         matrix = sampler.matrix(n)
         queries = sampler.draw("q", args.queries)
         gbps = bandwidth(matrix)
-        truth = _flat_row(matrix, queries, pair, questions, floor_ms=forward_ms + matrix.nbytes / gbps * 1e3)
+        truth, after[n] = _flat_row(matrix, queries, pair, questions, floor_ms=forward_ms + matrix.nbytes / gbps * 1e3)
         gc.collect()
-        if n >= 100_000:
-            _ivf_rows(matrix, queries, truth, args.nprobe, encode_ms)
-        print(f"|  | (memory bandwidth of a numpy pass at {n:,}: {gbps / 1e9:.1f} GB/s) |||||||||")
+        for kind in args.kinds if n >= 100_000 else []:
+            _approximate_rows(kind, matrix, queries, truth, args, encode_ms)
+            gc.collect()
+        print(f"|  | (memory bandwidth of a numpy pass at {n:,}: {gbps / 1e9:.1f} GB/s) ||||||||||")
         del matrix
         gc.collect()
-    print("\ntargets: query p50 <= 1.3x floor at 100k; at 1M approximate recall@10 >= 0.95, search p50 <= 2 ms over")
+    print(f"\nencode_questions p50 alone {encode_ms:.1f} ms; right after an exact search: ", end="")
+    print(", ".join(f"{ms:.1f} ms at {n:,}" for n, ms in after.items()))
+    print("targets: query p50 <= 1.3x floor at 100k; at 1M approximate recall@10 >= 0.95, search p50 <= 2 ms over")
     print("question encoding, memory <= 1 GB.")
 
 

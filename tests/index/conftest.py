@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
+import faiss
 import numpy as np
 import pytest
 
@@ -17,3 +20,20 @@ def backend(request: pytest.FixtureRequest) -> type[VectorIndex]:
 
 def vectors(n: int, dim: int = 24, seed: int = 0) -> np.ndarray:
     return np.random.default_rng(seed).standard_normal((n, dim)).astype(np.float32)
+
+
+def clustered(n: int, dim: int = 24, clusters: int = 60, seed: int = 5) -> np.ndarray:
+    """Vectors gathered around centres, like real embeddings (approximate indexes need neighbourhoods)."""
+    centers = vectors(clusters, dim, seed)
+    labels = np.random.default_rng(seed + 1).integers(0, clusters, n)
+    return (centers[labels] + 0.3 * vectors(n, dim, seed + 2)).astype(np.float32)
+
+
+@pytest.fixture(autouse=True)
+def _one_openmp_thread() -> Iterator[None]:
+    """FAISS training on one OpenMP thread: the suite runs a worker per core, and two OpenMP threads per
+    worker then wait on each other's barriers (an IVF build of a few thousand vectors took 10 s, not 0.5 s)."""
+    before = faiss.omp_get_max_threads()
+    faiss.omp_set_num_threads(1)
+    yield
+    faiss.omp_set_num_threads(before)

@@ -9,7 +9,7 @@ import pytest
 
 from rdr_search.index import VectorIndex
 from rdr_search.index.files import state_path
-from tests.index.conftest import vectors
+from tests.index.conftest import clustered, vectors
 
 
 def test_exact_search_equals_brute_force_after_adds_and_removals(backend: type[VectorIndex]) -> None:
@@ -79,7 +79,7 @@ def test_a_damaged_or_missing_save_is_refused(backend: type[VectorIndex], tmp_pa
     assert backend.open(path) is None  # the caller rebuilds from the store
 
 
-@pytest.mark.parametrize("kind", ["flat", "ivf"])
+@pytest.mark.parametrize("kind", ["flat", "ivf", "ivfpq"])
 def test_search_within_ids_is_exhaustive_over_them(backend: type[VectorIndex], kind: str) -> None:
     data = vectors(3000)
     ids = np.arange(3000, dtype=np.int64) * 2
@@ -97,3 +97,27 @@ def test_search_within_ids_is_exhaustive_over_them(backend: type[VectorIndex], k
     assert none.shape == (2, 0)
     _, absent = index.search(queries, 3, ids=np.array([1, 3], dtype=np.int64))  # odd ids are not held
     assert (absent == -1).all()
+
+
+@pytest.mark.parametrize("kind", ["flat", "ivf", "ivfpq"])
+def test_hits_after_removal_return_the_right_ids(backend: type[VectorIndex], kind: str) -> None:
+    data, fresh = np.split(clustered(3050), [3000])  # fresh: added after the removal, under higher ids
+    ids = np.arange(3000, dtype=np.int64) * 7 + 11
+    index = backend.build(24, [(ids, data)], kind=kind)
+    gone = set(ids[::3].tolist()) | set(ids[1000:1400].tolist())
+    assert index.remove(sorted(gone)) == len(gone)
+    kept = np.array([i not in gone for i in ids.tolist()])
+    index.add(np.arange(50_000, 50_050, dtype=np.int64), fresh)
+    held_ids = np.concatenate([ids[kept], np.arange(50_000, 50_050)])
+    held = np.concatenate([data[kept], fresh])
+    assert sorted(index.ids().tolist()) == sorted(held_ids.tolist())
+    queries = clustered(40, seed=3) + 0.05
+    scores, found = index.search(queries, 10)
+    assert not set(found.ravel().tolist()) & gone
+    by_id = dict(zip(held_ids.tolist(), held, strict=True))
+    true_scores = np.array([[q @ by_id[i] for i in row] for q, row in zip(queries, found.tolist(), strict=True)])
+    tolerance = 1e-4 if kind == "flat" else 0.15  # approximate kinds score on 8-bit codes
+    np.testing.assert_allclose(scores, true_scores, atol=tolerance, rtol=0.02)  # each score is its id's
+    truth = held_ids[np.argsort(-(queries @ held.T), axis=1)[:, :10]]
+    recall = np.mean([len(set(a) & set(b)) / 10 for a, b in zip(found.tolist(), truth.tolist(), strict=True)])
+    assert recall == 1.0 if kind == "flat" else recall >= 0.8
