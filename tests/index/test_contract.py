@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -67,7 +68,7 @@ def test_a_damaged_or_missing_save_is_refused(backend: type[VectorIndex], tmp_pa
     backend.build(24, [(np.arange(50, dtype=np.int64), vectors(50))]).save(path, generation=1)
     state = state_path(path)
     if damage == "truncated":
-        path.write_bytes(path.read_bytes()[:100])
+        path.write_bytes(path.read_bytes()[: len(path.read_bytes()) // 2])
     elif damage == "garbage":
         path.write_bytes(b"garbage from a crash")
     elif damage == "state missing":
@@ -97,3 +98,30 @@ def test_search_within_ids_is_exhaustive_over_them(backend: type[VectorIndex], k
     assert none.shape == (2, 0)
     _, absent = index.search(queries, 3, ids=np.array([1, 3], dtype=np.int64))  # odd ids are not held
     assert (absent == -1).all()
+
+
+def test_searches_during_adds_see_only_whole_added_batches(backend: type[VectorIndex]) -> None:
+    data = vectors(600)
+    index = backend.build(24, [(np.arange(100, dtype=np.int64), data[:100])])
+    errors: list[BaseException] = []
+    seen: list[np.ndarray] = []
+
+    def search_while_adding() -> None:
+        try:
+            for _ in range(15):
+                scores, found = index.search(data[:4], 10)
+                assert (found >= 0).all() and (found < 600).all()
+                assert (np.diff(scores, axis=1) <= 1e-5).all()  # best first
+                seen.append(found)
+        except BaseException as exc:
+            errors.append(exc)
+
+    reader = threading.Thread(target=search_while_adding)
+    reader.start()
+    for start in range(100, 600, 50):
+        index.replace([], np.arange(start, start + 50, dtype=np.int64), data[start : start + 50])
+    reader.join()
+    assert not errors and seen
+    assert len(index) == 600
+    _, found = index.search(data[590:600], 1)
+    assert found[:, 0].tolist() == list(range(590, 600))  # every added vector is found as its own best match
