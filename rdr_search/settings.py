@@ -43,3 +43,8 @@ class Settings:
     """Encoder arithmetic: "fp32" (exact), "bf16", or "auto" (the fastest proven path for the device)."""
     lock_timeout_s: float = 600.0
     """How long a writer waits for another writer holding the library's lock."""
+    index_backend: str = "faiss"
+    """Where the vectors are searched: "faiss" (embedded, a file in the library) or "milvus"."""
+    index_uri: str = ""
+    """Milvus only: a server or cluster (``http://host:19530``) or a Milvus Lite ``.db`` file; empty means
+    ``milvus.db`` in the library folder (Milvus Lite, one process at a time)."""
