@@ -13,6 +13,7 @@ import typer
 
 from rdr_search.cli import library
 from rdr_search.cli.evaluate import evaluate
+from rdr_search.cli.scale import encode_collection
 from rdr_search.errors import RdrSearchError
 
 __all__ = ["app", "main"]
@@ -31,6 +32,7 @@ app.command()(library.remove)
 app.command(name="add-encoders")(library.add_encoders)
 app.command()(library.check)
 app.command(name="eval")(evaluate)
+app.command(name="encode-collection")(encode_collection)
 
 
 def main() -> None:
