@@ -34,6 +34,9 @@ def _parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000])
     parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument(
+        "--fit-sample", type=int, default=0, help="fit on the first N passages and questions only (0: as bench_search)"
+    )
     parser.add_argument("--fit-cache", type=Path, default=Path(tempfile.gettempdir()) / "rdr-bench-minilm-fit.npz")
     return parser.parse_args()
 
@@ -63,9 +66,24 @@ def _row(name: str, kind: str, backend: type[VectorIndex], matrix: np.ndarray, q
         index.drop()
 
 
+def _small_fit(n: int) -> dict[str, np.ndarray]:
+    """The same Gaussian fit on the first ``n`` passages and questions (n > 384, so the covariance has full rank)."""
+    from benchmarks._common import MINILM_DIR, load_squad
+    from rdr_search.encoders import EncoderPair, EncoderSpec
+    from rdr_search.evaluation import dpr_normalize_question
+    from rdr_search.settings import Settings
+
+    passages, qas = load_squad(n)
+    pair = EncoderPair(EncoderSpec.single(str(MINILM_DIR)), Settings(device="cpu", precision="fp32"))
+    p_vec = pair.encode_passages([p.title for p in passages[:n]], [p.text for p in passages[:n]])
+    q_vec = pair.encode_questions([dpr_normalize_question(q.question) for q in qas[:n]])
+    return {"p_mean": p_vec.mean(0), "p_cov": np.cov(p_vec, rowvar=False),
+            "q_mean": q_vec.mean(0), "q_cov": np.cov(q_vec, rowvar=False)}  # fmt: skip
+
+
 def main() -> None:
     args = _parse_args()
-    sampler = Sampler(fit_gaussians(args.fit_cache, questions=2000))
+    sampler = Sampler(_small_fit(args.fit_sample) if args.fit_sample else fit_gaussians(args.fit_cache, 2000))
     print("## Index backends: FAISS vs Milvus Lite (VectorIndex), vectors from a Gaussian fitted to MiniLM (stand-in)")
     print(machine_line())
     print("\n| n | backend | kind | build s | search p50 ms | recall@10 | memory at 21M GB (arithmetic) |")

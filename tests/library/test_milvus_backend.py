@@ -76,6 +76,12 @@ def test_a_bad_backend_is_refused_clearly(tmp_path: Path, pair: EncoderPair) -> 
         Library.open(tmp_path / "lib2", pair, Settings(index_backend="milvus", index_uri="some-folder"))
 
 
-def test_session_scoped_app_refuses_milvus() -> None:
+def test_session_scoped_app_refuses_milvus(tmp_path: Path) -> None:
+    from rdr_search.app.main import config_from_args, parse_args
+
     with pytest.raises(LibraryError, match="session-scoped mode uses faiss"):
         AppConfig(session_scoped=True, settings=Settings(index_backend="milvus"))
+    with pytest.raises(LibraryError, match="--index milvus is for a local library"):
+        config_from_args(parse_args(["--index", "milvus", "--session-scoped"]))
+    local = config_from_args(parse_args(["--index", "milvus", "--index-uri", str(tmp_path / "m.db")]))
+    assert (local.settings.index_backend, local.settings.index_uri) == ("milvus", str(tmp_path / "m.db"))
