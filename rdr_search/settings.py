@@ -55,3 +55,8 @@ class Settings:
     """How often a watched folder is scanned for changes."""
     watch_quiet_s: float = 3.0
     """How long a watched file must stay unchanged before it is read (a copy in progress is not)."""
+    index_backend: str = "faiss"
+    """Where the vectors are searched: "faiss" (embedded, a file in the library) or "milvus"."""
+    index_uri: str = ""
+    """Milvus only: a server or cluster (``http://host:19530``) or a Milvus Lite ``.db`` file; empty means
+    ``milvus.db`` in the library folder (Milvus Lite, one process at a time)."""

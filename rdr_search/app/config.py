@@ -7,6 +7,7 @@ from pathlib import Path
 
 from rdr_search.app.sessions import SessionLimits
 from rdr_search.encoders.spec import EncoderSpec
+from rdr_search.errors import LibraryError
 from rdr_search.settings import Settings
 
 SAMPLES_DIR = Path(__file__).resolve().parents[2] / "data" / "samples"
@@ -49,3 +50,10 @@ class AppConfig:
     watch_folder: Path | None = None
     """Local mode: a folder the library is kept in step with (a toggle on the Library tab pauses it)."""
     """Parser processes shared by every library of the app."""
+
+    def __post_init__(self) -> None:
+        # Session libraries are temporary: on a Milvus server each would leave a collection behind.
+        if self.session_scoped and self.settings.index_backend != "faiss":
+            raise LibraryError(
+                f"--index {self.settings.index_backend} is for a local library; session-scoped mode uses faiss."
+            )

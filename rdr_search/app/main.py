@@ -17,7 +17,8 @@ from rdr_search.app.service import AppConfig
 from rdr_search.app.sessions import SessionLimits
 from rdr_search.app.web import launch_options
 from rdr_search.encoders import DEFAULT_PRESET, PRECISIONS, PRESETS, RUNTIMES, EncoderSpec
-from rdr_search.errors import ModelLoadError
+from rdr_search.errors import LibraryError, ModelLoadError
+from rdr_search.index import INDEX_BACKENDS
 from rdr_search.settings import Settings
 
 DEFAULT_LIBRARY = "data/library"
@@ -68,6 +69,17 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="auto (torch, or what an existing library was built with), torch or openvino (CPU; pip install openvino).",
     )
     parser.add_argument(
+        "--index",
+        default=_env("INDEX", "faiss"),
+        choices=INDEX_BACKENDS,
+        help="Vector index: faiss (default) or milvus (local mode only; needs the scale extra).",
+    )
+    parser.add_argument(
+        "--index-uri",
+        default=_env("INDEX_URI", ""),
+        help="Milvus: http://host:19530, or a Milvus Lite .db file (default: milvus.db in the library).",
+    )
+    parser.add_argument(
         "--session-scoped",
         action="store_true",
         default=_env_flag("SESSION_SCOPED") or bool(os.environ.get("SPACE_ID")),
@@ -94,7 +106,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 
 def config_from_args(args: argparse.Namespace) -> AppConfig:
-    """The app's configuration; raises ModelLoadError for contradictory encoder options."""
+    """The app's configuration; raises ModelLoadError for contradictory encoder options, LibraryError for an
+    index backend session-scoped mode cannot use."""
     spec = EncoderSpec.from_options(
         args.preset, args.ctx_encoder, args.question_encoder, args.sentence_encoder, args.model_dir
     )
@@ -115,7 +128,13 @@ def config_from_args(args: argparse.Namespace) -> AppConfig:
         library_path=Path(args.library).expanduser(),
         encoder_spec=spec,
         compare_spec=compare_spec,
-        settings=Settings(device=args.device, precision=args.precision, runtime=args.runtime),
+        settings=Settings(
+            device=args.device,
+            precision=args.precision,
+            runtime=args.runtime,
+            index_backend=args.index,
+            index_uri=args.index_uri,
+        ),
         session_scoped=bool(args.session_scoped),
         limits=SessionLimits(max_sessions=max(1, int(args.max_sessions))),
         watch_folder=Path(args.watch).expanduser() if args.watch else None,
@@ -131,7 +150,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
         config = config_from_args(args)
-    except ModelLoadError as exc:
+    except (ModelLoadError, LibraryError) as exc:
         sys.exit(f"rdr-search: {exc}")
     mcp = bool(args.mcp)
     if mcp:

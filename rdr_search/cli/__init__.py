@@ -13,6 +13,7 @@ import typer
 
 from rdr_search.cli import keep, library
 from rdr_search.cli.evaluate import evaluate
+from rdr_search.cli.scale import encode_collection
 from rdr_search.errors import RdrSearchError
 
 __all__ = ["app", "main"]
@@ -35,6 +36,7 @@ app.command(name="export-library")(keep.export_library)
 app.command(name="import-library")(keep.import_library)
 app.command()(keep.reindex)
 app.command()(keep.watch)
+app.command(name="encode-collection")(encode_collection)
 
 
 def main() -> None:

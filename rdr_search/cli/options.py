@@ -30,6 +30,8 @@ DEFAULT_LIBRARY = Path("data/library")
 # The names match rdr_search.encoders (PRESETS, PRECISIONS); a test keeps them in step without this module
 # importing torch.
 PRESET_HELP = "Encoder pair: rdr-nq (default), rdr-trivia, dpr-nq, dpr-multiset."
+INDEX_HELP = "Vector index: faiss (default, a file in the library) or milvus (needs the scale extra)."
+INDEX_URI_HELP = "Milvus: http://host:19530 (server, cluster) or a Milvus Lite .db file (default: in the library)."
 PRECISION_HELP = "auto (bf16 where the CPU has it, else fp32), fp32 (exact), bf16 or int8 (CPU only)."
 RUNTIME_HELP = "auto (torch, or what the library was built with), torch, or openvino (CPU; pip install openvino)."
 
@@ -66,6 +68,8 @@ _OPTIONS: dict[str, Any] = {
     "device": Annotated[str, typer.Option("--device", envvar="RDR_SEARCH_DEVICE", help="auto, cpu, cuda or cuda:N.")],
     "precision": Annotated[str, typer.Option("--precision", envvar="RDR_SEARCH_PRECISION", help=PRECISION_HELP)],
     "runtime": Annotated[str, typer.Option("--runtime", envvar="RDR_SEARCH_RUNTIME", help=RUNTIME_HELP)],
+    "index": Annotated[str, typer.Option("--index", envvar="RDR_SEARCH_INDEX", help=INDEX_HELP)],
+    "index_uri": Annotated[str, typer.Option("--index-uri", envvar="RDR_SEARCH_INDEX_URI", help=INDEX_URI_HELP)],
 }
 
 
@@ -81,6 +85,8 @@ class EncoderOptions:
     device: str = "auto"
     precision: str = "auto"
     runtime: str = "auto"
+    index: str = "faiss"
+    index_uri: str = ""
 
     def spec(self) -> EncoderSpec | None:
         """The pair these options name; None when they name none (the library's own pair, or the default)."""
@@ -91,8 +97,14 @@ class EncoderOptions:
         )
 
     def settings(self) -> Settings:
-        """Settings carrying the device, precision and runtime."""
-        return Settings(device=self.device, precision=self.precision, runtime=self.runtime)
+        """Settings carrying the device, precision, runtime and index backend."""
+        return Settings(
+            device=self.device,
+            precision=self.precision,
+            runtime=self.runtime,
+            index_backend=self.index,
+            index_uri=self.index_uri,
+        )
 
     def open_library(self, folder: Path) -> Library:
         """Open (or create) the library at ``folder`` with these encoders."""
@@ -103,8 +115,9 @@ class EncoderOptions:
 
 ALL_ENCODER_OPTIONS: tuple[str, ...] = tuple(f.name for f in fields(EncoderOptions))
 """Every encoder option, for commands that encode or search."""
-LOADING_OPTIONS: tuple[str, ...] = ("model_dir", "device")
-"""The options that only say where models are and where they run (a library keeps its own pair)."""
+LOADING_OPTIONS: tuple[str, ...] = ("model_dir", "device", "index", "index_uri")
+"""The options that only say where models are and where they run, and where vectors are searched (a library
+keeps its own pair)."""
 
 Command = TypeVar("Command", bound=Callable[..., Any])
 

@@ -181,12 +181,33 @@ def read_questions(path: str | Path, *, csv_quoting: bool = True) -> Iterator[QA
 
 
 def _iter_collection(path: Path, strip_quotes: bool) -> Iterator[CollectionPassage]:
+    return (passage for passage, _ in iter_collection_rows(path, strip_quotes=strip_quotes))
+
+
+def iter_collection_rows(
+    path: str | Path, *, offset: int = 0, strip_quotes: bool = True
+) -> Iterator[tuple[CollectionPassage, int]]:
+    """The passages of a collection from byte ``offset`` (0, or a value this returned), each with the byte
+    offset where the next row starts: sharded jobs read their part of one file from there."""
+    path = Path(path)
     kind, gz = _kind(path)
     if kind not in (".tsv", ".csv", ".txt"):
         raise EvaluationDataError(f"{path}: expected a tab-separated passage collection (.tsv, like psgs_w100.tsv)")
     _raise_csv_field_limit()
-    with _open_text(path, gz) as f:
-        reader = csv.reader(f, delimiter="\t")
+    with gzip.open(path, "rb") if gz else open(path, "rb") as f:
+        f.seek(offset)
+        position = offset
+
+        def lines() -> Iterator[str]:
+            # Bytes are counted line by line, so the position after a row is exact even with quoted newlines
+            # (the csv reader pulls exactly the lines of each row); a byte-order mark is skipped at the start.
+            nonlocal position
+            for raw in f:
+                encoding = "utf-8-sig" if position == 0 else "utf-8"
+                position += len(raw)
+                yield raw.decode(encoding)
+
+        reader = csv.reader(lines(), delimiter="\t")
         for row in reader:
             if _is_blank(row):
                 continue
@@ -197,7 +218,7 @@ def _iter_collection(path: Path, strip_quotes: bool) -> Iterator[CollectionPassa
                     f"{path}:{reader.line_num}: expected 'id<TAB>text<TAB>title', got {row!r:.200}"
                 )
             text = row[1].strip('"') if strip_quotes else row[1]
-            yield CollectionPassage(row[0], text, row[2] if len(row) > 2 else "")
+            yield CollectionPassage(row[0], text, row[2] if len(row) > 2 else ""), position
 
 
 def read_collection(

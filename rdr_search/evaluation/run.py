@@ -8,7 +8,6 @@ that importing the evaluation package stays free of torch and faiss.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -19,6 +18,15 @@ from tqdm.auto import tqdm
 from rdr_search.evaluation.answers import AnswerMatcher
 from rdr_search.evaluation.formats import QAPair, dpr_normalize_question, read_collection
 from rdr_search.evaluation.recall import DEFAULT_KS, RecallReport, answer_recall
+from rdr_search.evaluation.shards import (
+    DEFAULT_SHARD_SIZE,
+    manifest_for,
+    prepare_folder,
+    read_shard,
+    recorded_shard_size,
+    shard_path,
+    write_shard,
+)
 from rdr_search.records import SearchMode
 
 if TYPE_CHECKING:
@@ -28,36 +36,31 @@ if TYPE_CHECKING:
 
 
 def encode_collection(
-    pair: EncoderPair, collection: str | Path, work_dir: str | Path, *, shard_size: int = 10_000
+    pair: EncoderPair, collection: str | Path, work_dir: str | Path, *, shard_size: int | None = None
 ) -> tuple[list[str], VectorIndex]:
     """Encode every passage of a ``id<TAB>text<TAB>title`` file into shards under ``work_dir`` (one folder per
-    encoder identity); shards already there are reused, so an interrupted run resumes where it stopped.
-    Returns the passage ids in index order and an exact index over all shards."""
-    from rdr_search.index import FaissIndex, write_atomically
+    encoder identity, see :mod:`rdr_search.evaluation.shards`); shards already there, from an earlier run or a
+    sharded job (``rdr-search encode-collection``), are reused, so an interrupted run resumes where it
+    stopped. Returns the passage ids in index order and an exact index over all shards."""
+    from rdr_search.index import FaissIndex
 
-    folder = Path(work_dir) / pair.identity.key
-    folder.mkdir(parents=True, exist_ok=True)
-    manifest = folder / "manifest.json"
-    expected = {"collection": str(Path(collection).resolve()), "shard_size": shard_size}
-    if manifest.is_file() and json.loads(manifest.read_text()) != expected:
-        for old in folder.glob("shard-*.npz"):
-            old.unlink()
-    write_atomically(manifest, json.dumps(expected).encode())
+    key = pair.identity.key
+    size = shard_size or recorded_shard_size(work_dir, key, collection) or DEFAULT_SHARD_SIZE
+    folder = prepare_folder(work_dir, key, manifest_for(collection, size, pair.identity.to_json()))
     ids: list[str] = []
     index = FaissIndex(pair.dim)
     with tqdm(desc="Encoding collection", unit="passage") as bar:
-        for number, batch in enumerate(read_collection(collection, batch_size=shard_size)):
-            shard = folder / f"shard-{number:05d}.npz"
-            if shard.is_file():
-                with np.load(shard) as saved:
-                    vectors = saved["vectors"]
-            else:
+        for number, batch in enumerate(read_collection(collection, batch_size=size)):
+            path = shard_path(folder, number)
+            shard = read_shard(path, key)
+            if shard is None:
                 vectors = pair.encode_passages([p.title for p in batch], [p.text for p in batch], progress=bar.update)
-                tmp = shard.with_suffix(".tmp.npz")
-                np.savez(tmp, vectors=vectors)
-                tmp.replace(shard)  # a shard exists whole or not at all
-            if shard.is_file() and len(vectors) != len(batch):
-                raise ValueError(f"{shard} does not match the collection; delete {folder} and run again")
+                write_shard(path, [p.id for p in batch], vectors, key)
+            elif shard.ids != [p.id for p in batch]:
+                raise ValueError(f"{path} does not match the collection; delete {folder} and run again")
+            else:
+                vectors = shard.vectors
+                bar.update(len(batch))
             index.add(np.arange(len(ids), len(ids) + len(batch), dtype=np.int64), vectors)
             ids.extend(p.id for p in batch)
     return ids, index

@@ -37,6 +37,8 @@ class VectorIndex(ABC):
 
     suffix: ClassVar[str]
     """How a saved index's file name ends (e.g. ``.faiss``)."""
+    kinds: ClassVar[tuple[str, ...]]
+    """The kinds :meth:`build` accepts, ``auto`` first."""
 
     dim: int
     kind: str

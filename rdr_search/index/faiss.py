@@ -44,6 +44,8 @@ _PARTS = b"rdr-faiss-parts\n"
 class FaissIndex(VectorIndex):
     """A FAISS index keyed by int64 passage ids; one lock makes it thread-safe."""
 
+    kinds = INDEX_KINDS
+
     suffix = ".faiss"
 
     def __init__(self, dim: int, kind: str = "flat", *, raw: Any = None, refine: Any = None, threads: int = 0) -> None:

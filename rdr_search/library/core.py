@@ -15,14 +15,14 @@ from rdr_search.chunking import Chunker
 from rdr_search.documents import Document, DocumentReader
 from rdr_search.encoders.spec import EncoderIdentity, EncoderSpec
 from rdr_search.errors import LibraryError, QueryError, RdrSearchError
-from rdr_search.index import IndexFiles, VectorIndex, index_backend
+from rdr_search.index import IndexFiles, VectorIndex
 from rdr_search.library.ingest import Ingest, PreparedDocument
 from rdr_search.library.locking import WriteLock
 from rdr_search.library.originals import Originals
 from rdr_search.library.reindex import stored_chunking
 from rdr_search.library.requests import search_request
 from rdr_search.library.sources import scan_files
-from rdr_search.library.spaces import VectorSpace, load_pair, mismatch_message, stored_pair_loader
+from rdr_search.library.spaces import VectorSpace, index_backend_for, load_pair, mismatch_message, stored_pair_loader
 from rdr_search.library.views import PassageView, view_passage
 from rdr_search.records import (
     AddResult,
@@ -201,7 +201,7 @@ class Library:
 
     @cached_property
     def _index_files(self) -> IndexFiles:
-        return IndexFiles(self.path, index_backend(), self._lock.file_lock)
+        return IndexFiles(self.path, index_backend_for(self.path, self.settings), self._lock.file_lock)
 
     def _open_index(self, record: VectorSetRecord, dim: int) -> tuple[VectorIndex, int]:
         """Load the saved index if it reflects the committed store, else rebuild it from stored vectors."""

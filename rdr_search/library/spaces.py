@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from rdr_search.encoders.availability import check_available
 from rdr_search.encoders.spec import EncoderIdentity, EncoderSpec
 from rdr_search.errors import LibraryError
-from rdr_search.index import VectorIndex
+from rdr_search.index import VectorIndex, index_backend
 from rdr_search.settings import Settings
 from rdr_search.store import VectorSetRecord
 
@@ -54,6 +54,20 @@ class VectorSpace:
     @property
     def name(self) -> str:
         return self.record.name
+
+
+MILVUS_LITE_FILE = "milvus.db"
+
+
+def index_backend_for(folder: Path, settings: Settings) -> type[VectorIndex]:
+    """The index backend ``settings`` name for the library in ``folder`` (Milvus Lite in it by default)."""
+    uri = settings.index_uri
+    if settings.index_backend == "milvus" and not uri:
+        uri = str(folder / MILVUS_LITE_FILE)
+    try:
+        return index_backend(settings.index_backend, uri)
+    except ValueError as exc:
+        raise LibraryError(f"Cannot use the {settings.index_backend!r} index: {exc}") from None
 
 
 def stored_pair_loader(record: VectorSetRecord, settings: Settings) -> Callable[[], EncoderPair]:

@@ -1,4 +1,7 @@
-"""The backends every contract test runs against: add a backend's name here to hold it to the same contract."""
+"""The backends every contract test runs against: add a backend's name here to hold it to the same contract.
+
+Milvus runs as Milvus Lite (in-process, one local file per test module: its start-up takes a second or two).
+"""
 
 from __future__ import annotations
 
@@ -10,11 +13,25 @@ import pytest
 
 from rdr_search.index import VectorIndex, index_backend
 
-BACKENDS = ["faiss"]
+BACKENDS = ["faiss", "milvus"]
+
+
+@pytest.fixture(scope="module")
+def milvus_backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[type[VectorIndex]]:
+    pytest.importorskip("pymilvus", reason="the milvus backend needs the scale extra (pip install 'rdr-search[scale]')")
+    pytest.importorskip("milvus_lite", reason="Milvus Lite runs the milvus contract tests without a server")
+    from rdr_search.index.milvus import MilvusIndex
+
+    backend = MilvusIndex.at(str(tmp_path_factory.mktemp("milvus") / "milvus.db"))
+    yield backend
+    backend.disconnect()
 
 
 @pytest.fixture(params=BACKENDS)
 def backend(request: pytest.FixtureRequest) -> type[VectorIndex]:
+    if request.param == "milvus":
+        milvus: type[VectorIndex] = request.getfixturevalue("milvus_backend")
+        return milvus
     return index_backend(request.param)
 
 
@@ -37,3 +54,9 @@ def _one_openmp_thread() -> Iterator[None]:
     faiss.omp_set_num_threads(1)
     yield
     faiss.omp_set_num_threads(before)
+
+
+def require_kind(backend: type[VectorIndex], kind: str) -> None:
+    """Skip a kind the backend does not offer (FAISS has no removable HNSW; Milvus no fast-scan PQ)."""
+    if kind not in backend.kinds:
+        pytest.skip(f"{backend.__name__} offers no {kind!r} index (it offers {', '.join(backend.kinds)})")

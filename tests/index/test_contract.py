@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -9,7 +10,7 @@ import pytest
 
 from rdr_search.index import VectorIndex
 from rdr_search.index.files import state_path
-from tests.index.conftest import clustered, vectors
+from tests.index.conftest import clustered, require_kind, vectors
 
 
 def test_exact_search_equals_brute_force_after_adds_and_removals(backend: type[VectorIndex]) -> None:
@@ -67,7 +68,7 @@ def test_a_damaged_or_missing_save_is_refused(backend: type[VectorIndex], tmp_pa
     backend.build(24, [(np.arange(50, dtype=np.int64), vectors(50))]).save(path, generation=1)
     state = state_path(path)
     if damage == "truncated":
-        path.write_bytes(path.read_bytes()[:100])
+        path.write_bytes(path.read_bytes()[: len(path.read_bytes()) // 2])
     elif damage == "garbage":
         path.write_bytes(b"garbage from a crash")
     elif damage == "state missing":
@@ -79,8 +80,9 @@ def test_a_damaged_or_missing_save_is_refused(backend: type[VectorIndex], tmp_pa
     assert backend.open(path) is None  # the caller rebuilds from the store
 
 
-@pytest.mark.parametrize("kind", ["flat", "ivf", "ivfpq"])
+@pytest.mark.parametrize("kind", ["flat", "ivf", "ivfpq", "hnsw"])
 def test_search_within_ids_is_exhaustive_over_them(backend: type[VectorIndex], kind: str) -> None:
+    require_kind(backend, kind)
     data = vectors(3000)
     ids = np.arange(3000, dtype=np.int64) * 2
     index = backend.build(24, [(ids, data)], kind=kind)
@@ -99,8 +101,9 @@ def test_search_within_ids_is_exhaustive_over_them(backend: type[VectorIndex], k
     assert (absent == -1).all()
 
 
-@pytest.mark.parametrize("kind", ["flat", "ivf", "ivfpq"])
+@pytest.mark.parametrize("kind", ["flat", "ivf", "ivfpq", "hnsw"])
 def test_hits_after_removal_return_the_right_ids(backend: type[VectorIndex], kind: str) -> None:
+    require_kind(backend, kind)
     data, fresh = np.split(clustered(3050), [3000])  # fresh: added after the removal, under higher ids
     ids = np.arange(3000, dtype=np.int64) * 7 + 11
     index = backend.build(24, [(ids, data)], kind=kind)
@@ -121,3 +124,30 @@ def test_hits_after_removal_return_the_right_ids(backend: type[VectorIndex], kin
     truth = held_ids[np.argsort(-(queries @ held.T), axis=1)[:, :10]]
     recall = np.mean([len(set(a) & set(b)) / 10 for a, b in zip(found.tolist(), truth.tolist(), strict=True)])
     assert recall == 1.0 if kind == "flat" else recall >= 0.8
+
+
+def test_searches_during_adds_see_only_whole_added_batches(backend: type[VectorIndex]) -> None:
+    data = vectors(600)
+    index = backend.build(24, [(np.arange(100, dtype=np.int64), data[:100])])
+    errors: list[BaseException] = []
+    seen: list[np.ndarray] = []
+
+    def search_while_adding() -> None:
+        try:
+            for _ in range(15):
+                scores, found = index.search(data[:4], 10)
+                assert (found >= 0).all() and (found < 600).all()
+                assert (np.diff(scores, axis=1) <= 1e-5).all()  # best first
+                seen.append(found)
+        except BaseException as exc:
+            errors.append(exc)
+
+    reader = threading.Thread(target=search_while_adding)
+    reader.start()
+    for start in range(100, 600, 50):
+        index.replace([], np.arange(start, start + 50, dtype=np.int64), data[start : start + 50])
+    reader.join()
+    assert not errors and seen
+    assert len(index) == 600
+    _, found = index.search(data[590:600], 1)
+    assert found[:, 0].tolist() == list(range(590, 600))  # every added vector is found as its own best match
