@@ -43,3 +43,8 @@ class Settings:
     """Encoder arithmetic: "fp32" (exact), "bf16", or "auto" (the fastest proven path for the device)."""
     lock_timeout_s: float = 600.0
     """How long a writer waits for another writer holding the library's lock."""
+    part_passages: int = 50
+    """A long document is committed in parts of this many passages, each searchable as soon as it is in (the
+    document is marked "indexing" until its last part is)."""
+    first_part_passages: int = 8
+    """The first part is smaller, so a long document's first pages answer questions within seconds."""

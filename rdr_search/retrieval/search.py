@@ -127,6 +127,7 @@ def to_hits(ranked: Sequence[tuple[int, float]], k: int, store: Store, mode: str
                 passage_id=record.id,
                 mode=mode,
                 kind=record.document_kind,
+                indexing=record.indexing,
             )
         )
         if len(hits) == k:
