@@ -122,6 +122,8 @@ class Ingest:
                 self._index(spaces, [], ids, vectors)
             total += len(part)
             encoded += vectors.encoded
+        if item.resumes is not None and total == kept:  # every passage was already in: only the mark was left
+            self.store.commit_part(item.resumes.id, [], {}, complete=True)
         return self._done(item, total, kept), encoded
 
     def _resume_point(self, item: PreparedDocument) -> int:
