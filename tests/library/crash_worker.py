@@ -12,7 +12,7 @@ from rdr_search.library import Library
 from rdr_search.settings import Settings
 
 # Small parts: most documents commit in several, so kills land between parts too.
-CHURN_SETTINGS = Settings(precision="fp32", passage_words=20, batch_size=4, first_part_passages=2, part_passages=2)
+CHURN_SETTINGS = Settings(precision="fp32", passage_words=20, batch_size=4, first_part_passages=4, part_passages=8)
 
 
 def churn(library_path: str, ctx_dir: str, question_dir: str, files: list[str], working: Any) -> None:
