@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from sentence_splitter import SentenceSplitter, SentenceSplitterException
@@ -121,8 +121,8 @@ class Chunker:
         comes in budget-sized runs), so the sentences of a passage's own text are the ones it was built from."""
         return [(s.start, s.end) for s in self._sentences(text)]
 
-    def _sentences(self, text: str) -> list[_Sentence]:
-        sentences: list[_Sentence] = []
+    def _sentences(self, text: str) -> Iterator[_Sentence]:
+        """Lazily, segment by segment, so the first passages of a long document come before the rest is split."""
         for seg_start, seg_end in self._segments(text):
             segment = text[seg_start:seg_end]
             cursor = 0
@@ -138,8 +138,7 @@ class Chunker:
                     end = found + len(sentence)
                 cursor = end
                 for start, stop, words in self._hard_split(segment, found, end):
-                    sentences.append(_Sentence(seg_start + start, seg_start + stop, words))
-        return sentences
+                    yield _Sentence(seg_start + start, seg_start + stop, words)
 
     def _hard_split(self, segment: str, start: int, end: int) -> list[tuple[int, int, int]]:
         """A sentence over the word budget is cut into budget-sized runs of words."""
@@ -157,16 +156,30 @@ class Chunker:
     def split(self, title: str, pages: Sequence[str]) -> tuple[NormalizedText, list[Passage]]:
         """Normalise pages and cut them into passages (never empty, never across documents)."""
         normalized = normalize_pages(pages)
+        return normalized, list(self.iter_passages(title, normalized))
+
+    def iter_passages(self, title: str, normalized: NormalizedText) -> Iterator[Passage]:
+        """The passages of normalised text, in order, cut as they are asked for (the same ones as ``split``)."""
         text = normalized.text
-        sentences = self._sentences(text)
+        ordinal = 0
+        for group in self._groups(self._sentences(text)):
+            start, end = group[0].start, group[-1].end
+            body = _SPACE.sub(" ", text[start:end]).strip()
+            if not body:
+                continue
+            span = Span(normalized.page_at(start), normalized.page_at(max(start, end - 1)), start, end)
+            yield Passage(ordinal=ordinal, title=title, text=body, span=span)
+            ordinal += 1
+
+    def _groups(self, sentences: Iterator[_Sentence]) -> Iterator[list[_Sentence]]:
+        """Sentences gathered up to the word budget, with ``overlap_sentences`` carried into the next group."""
         budget = self.settings.passage_words
         overlap = self.settings.overlap_sentences
-        groups: list[list[_Sentence]] = []
         current: list[_Sentence] = []
         words = 0
         for sentence in sentences:
             if current and words + sentence.words > budget:
-                groups.append(current)
+                yield current
                 carried = current[-overlap:] if overlap else []
                 if sum(s.words for s in carried) + sentence.words > budget:
                     carried = []
@@ -174,19 +187,4 @@ class Chunker:
             current.append(sentence)
             words += sentence.words
         if current:
-            groups.append(current)
-        passages: list[Passage] = []
-        for group in groups:
-            start, end = group[0].start, group[-1].end
-            body = _SPACE.sub(" ", text[start:end]).strip()
-            if not body:
-                continue
-            passages.append(
-                Passage(
-                    ordinal=len(passages),
-                    title=title,
-                    text=body,
-                    span=Span(normalized.page_at(start), normalized.page_at(max(start, end - 1)), start, end),
-                )
-            )
-        return normalized, passages
+            yield current

@@ -40,6 +40,7 @@ class FileStatus(StrEnum):
     UNCHANGED = "unchanged"
     DUPLICATE = "duplicate"
     FAILED = "failed"
+    CANCELLED = "cancelled"
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,8 @@ class Hit:
     """That sentence's text as it reads in ``text`` (so it can be marked there and quoted)."""
     ocr: bool = False
     """Whether the text was read with OCR from a scanned page (it may hold recognition errors)."""
+    indexing: bool = False
+    """Its document is still being indexed: more of it may match once its remaining parts are in."""
 
     @property
     def pages(self) -> str:
@@ -100,7 +103,7 @@ class Hit:
 
 @dataclass(frozen=True)
 class FileOutcome:
-    """What happened to one file of an add: added, replaced, unchanged, duplicate or failed."""
+    """What happened to one file of an add: added, replaced, unchanged, duplicate, failed or cancelled."""
 
     source: str
     status: str
@@ -177,6 +180,9 @@ class LibraryDocument:
     passages: int
     size_bytes: int
     added_at: str
+    state: str = "ready"
+    """"indexing" while a long document's parts are being committed (or an interrupted add left it so: adding
+    the file again finishes it), else "ready"."""
 
 
 @dataclass(frozen=True)
@@ -187,6 +193,8 @@ class CheckReport:
     passages: int
     vectors_indexed: int
     problems: list[str]
+    indexing: tuple[str, ...] = ()
+    """Documents still being indexed (consistent: what is in is searchable; adding them again finishes them)."""
 
     @property
     def ok(self) -> bool:

@@ -60,3 +60,8 @@ class Settings:
     index_uri: str = ""
     """Milvus only: a server or cluster (``http://host:19530``) or a Milvus Lite ``.db`` file; empty means
     ``milvus.db`` in the library folder (Milvus Lite, one process at a time)."""
+    part_passages: int = 50
+    """A long document is committed in parts of this many passages, each searchable as soon as it is in (the
+    document is marked "indexing" until its last part is)."""
+    first_part_passages: int = 8
+    """The first part is smaller, so a long document's first pages answer questions within seconds."""

@@ -84,6 +84,11 @@ def build_api(service: AppService) -> None:
         return [asdict(o) for o in service.add_samples(library_key(config, request)).outcomes]
 
     @api_errors
+    def cancel_add(request: gr.Request) -> dict[str, Any]:
+        """Stop the adds running on this library after their current part; {"cancelled": how many there were}."""
+        return {"cancelled": service.adds.cancel(library_key(config, request))}
+
+    @api_errors
     def compare(question: str, k: float, request: gr.Request) -> dict[str, Any]:
         """Both pairs' k closest passages over the same library; each hit also carries other_rank."""
         left, right, _ = service.compare(question, k, library_key(config, request))
@@ -117,6 +122,7 @@ def build_api(service: AppService) -> None:
     trigger.click(documents, outputs=[out], api_name="documents")
     trigger.click(remove, inputs=[source], outputs=[out], api_name="remove")
     trigger.click(load_samples, outputs=[out], api_name="load_samples")
+    trigger.click(cancel_add, outputs=[out], api_name="cancel_add")
     build_export_api(service, note)
     if config.compare_spec is not None:
         trigger.click(

@@ -138,7 +138,7 @@ def _card(hit: Hit, question: str, other: Mapping[int, int] | None, meaning: str
         f'<article class="rdr-hit" data-rank="{hit.rank}" data-source="{_escape(hit.source)}">'
         '<div class="rdr-hit-head">'
         f'<span class="rdr-rank">#{hit.rank}</span>'
-        f'<h2 class="rdr-title">{_escape(hit.title)}</h2>'
+        f'<h2 class="rdr-title">{_escape(hit.title)}</h2>{INDEXING_BADGE if hit.indexing else ""}'
         f'<span class="rdr-score" title="{_escape(hit.mode)}: {meaning}">score {hit.score:.2f}</span>'
         "</div>"
         f'<div class="rdr-meta"><span class="rdr-source">{_escape(hit.source)}</span>{_page_label(hit)}'
@@ -153,6 +153,12 @@ def _ocr_badge(hit: Hit) -> str:
     if not hit.ocr:
         return ""
     return '<span class="rdr-ocr" title="Read with OCR from a scanned page; may hold recognition errors">OCR</span>'
+
+
+INDEXING_BADGE = (
+    '<span class="rdr-indexing" title="This document is still being indexed: more of it may match soon">'
+    "still being indexed</span>"
+)
 
 
 def _page_label(hit: Hit) -> str:
@@ -302,7 +308,14 @@ def outcome_rows(result: AddResult) -> list[list[Any]]:
 
 
 def document_rows(documents: Sequence[LibraryDocument]) -> list[list[Any]]:
-    return [[d.source, d.title, d.kind, d.pages, d.passages, _size(d.size_bytes), _when(d.added_at)] for d in documents]
+    return [
+        [d.source, d.title, d.kind, d.pages, _passages(d), _size(d.size_bytes), _when(d.added_at)] for d in documents
+    ]
+
+
+def _passages(document: LibraryDocument) -> int | str:
+    """A document still being indexed shows how far it got (its passages so far) and says so."""
+    return document.passages if document.state == "ready" else f"{document.passages} so far (still being indexed)"
 
 
 def _size(size: int) -> str:

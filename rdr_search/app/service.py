@@ -20,6 +20,7 @@ from pathlib import Path
 from rdr_search.app.config import AppConfig
 from rdr_search.app.inputs import InputError, bounded_filters, result_count, search_mode, text_input
 from rdr_search.app.models import describe_pair, pair_name
+from rdr_search.app.pending import AddQueue
 from rdr_search.app.recall_check import library_curves, parse_expected
 from rdr_search.app.sessions import SessionLibraries, default_root
 from rdr_search.app.uploads import UploadedFiles
@@ -59,6 +60,8 @@ class AppService:
         """Replaced by the web layer with the framework's upload folder and its record of written files."""
         self._lock = threading.Lock()
         self._ready = threading.Event()
+        self.adds = AddQueue(self._ready)
+        """Adds waiting for the models, and the cancel flags of adds in flight (``adds.cancel(key)``)."""
         self._stop = threading.Event()
         self._pair: EncoderPair | None = None
         self._local: Library | None = None
@@ -291,12 +294,14 @@ class AppService:
             raise RdrSearchError(SAMPLES_ONLY)
         if not paths:
             return AddResult()
-        if self.sessions is not None and key is not None:
-            self._require_pair()
-            self.sessions.check_room(key)
-        with self.library(key, create=True) as library:
-            assert library is not None
-            return library.add_files(paths, sources=sources, progress=True, expand_folders=expand_folders)
+        with self.adds.running(key) as cancel:  # files that come while the models load wait, never bounce
+            if (failed := self.adds.wait_for_models(self.status, paths, sources)) is not None:
+                return failed
+            if self.sessions is not None and key is not None:
+                self.sessions.check_room(key)
+            with self.library(key, create=True) as library:
+                assert library is not None
+                return library.add_files(paths, sources, progress=True, expand_folders=expand_folders, cancel=cancel)
 
     def add_samples(self, key: str | None) -> AddResult:
         """Add the shipped sample documents to the library of ``key``."""

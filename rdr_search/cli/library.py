@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import signal
+import threading
+from collections.abc import Iterator
 from dataclasses import asdict
 from pathlib import Path
+from types import FrameType
 from typing import Annotated
 
 import typer
@@ -21,7 +26,33 @@ from rdr_search.cli.options import (
     fail,
 )
 
-_STATUS_COLORS = {"failed": typer.colors.RED, "added": typer.colors.GREEN, "replaced": typer.colors.GREEN}
+_STATUS_COLORS = {
+    "failed": typer.colors.RED,
+    "cancelled": typer.colors.YELLOW,
+    "added": typer.colors.GREEN,
+    "replaced": typer.colors.GREEN,
+}
+INTERRUPTED = 130
+"""The exit status of a command stopped by Ctrl-C (128 + SIGINT), as shells report it."""
+
+
+@contextlib.contextmanager
+def first_interrupt_cancels(cancel: threading.Event) -> Iterator[None]:
+    """The first Ctrl-C sets ``cancel`` (the add stops after the current part); a second one stops at once."""
+    if threading.current_thread() is not threading.main_thread():  # signals reach the main thread only
+        yield
+        return
+
+    def on_interrupt(signum: int, frame: FrameType | None) -> None:
+        cancel.set()
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        typer.secho("Stopping after the current part (Ctrl-C again to stop at once)...", err=True)
+
+    previous = signal.signal(signal.SIGINT, on_interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 @encoder_options()
@@ -31,14 +62,19 @@ def add(
     *,
     encoders: EncoderOptions,
 ) -> None:
-    """Add documents (.txt .md .pdf .docx .html); unchanged files are skipped, changed ones replaced."""
-    with encoders.open_library(library) as lib:
-        result = lib.add_files(paths)
+    """Add documents (.txt .md .pdf .docx .html); unchanged files are skipped, changed ones replaced. Each file
+    is searchable once committed, a long one part by part. Ctrl-C stops after the current part (what is in
+    stays; adding the same files again resumes); a second Ctrl-C stops at once."""
+    cancel = threading.Event()
+    with encoders.open_library(library) as lib, first_interrupt_cancels(cancel):
+        result = lib.add_files(paths, cancel=cancel)
     for outcome in result.outcomes:
         typer.secho(f"{outcome.status:>9}  {outcome.source}  {outcome.message}", fg=_STATUS_COLORS.get(outcome.status))
     for line in result.skipped_summary():
         typer.secho(line, fg=typer.colors.YELLOW)
     typer.echo(result.summary())
+    if cancel.is_set():
+        raise typer.Exit(INTERRUPTED)
     if result.count("failed"):
         raise typer.Exit(1)
 
@@ -80,8 +116,8 @@ def search(
         return
     for hit in hits:
         where = ", ".join(part for part in (hit.source, hit.pages) if part)
-        ocr = "  [OCR]" if hit.ocr else ""
-        typer.secho(f"{hit.rank}. {hit.title}  ({where})  {hit.mode} score {hit.score:.3f}{ocr}", bold=True)
+        marks = ("  [OCR]" if hit.ocr else "") + ("  [still being indexed]" if hit.indexing else "")
+        typer.secho(f"{hit.rank}. {hit.title}  ({where})  {hit.mode} score {hit.score:.3f}{marks}", bold=True)
         typer.echo(f"   {hit.text}\n")
 
 
@@ -104,7 +140,8 @@ def list_documents(
         typer.echo(f"The library at '{library}' is empty; {add_hint(library)}")
     for d in documents:
         counts = f"{plural(d.pages, 'page')}, {plural(d.passages, 'passage')}"
-        typer.echo(f'{d.source}  "{d.title}"  {d.kind}, {counts}, added {d.added_at}')
+        state = "" if d.state == "ready" else "  [still being indexed: an add is running, or add it again to finish]"
+        typer.echo(f'{d.source}  "{d.title}"  {d.kind}, {counts}, added {d.added_at}{state}')
 
 
 @encoder_options(*LOADING_OPTIONS)
@@ -157,6 +194,8 @@ def check(library: LibraryOption = DEFAULT_LIBRARY, *, encoders: EncoderOptions)
     with encoders.open_library(library) as lib:
         report = lib.check()
     typer.echo(f"{report.documents} documents, {report.passages} passages, {report.vectors_indexed} vectors indexed")
+    for source in report.indexing:
+        typer.echo(f"still being indexed: {source} (its committed parts are searchable; add it again to finish)")
     if report.ok:
         typer.secho("ok: the library is consistent", fg=typer.colors.GREEN)
         return

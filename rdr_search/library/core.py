@@ -14,9 +14,10 @@ from tqdm.auto import tqdm
 from rdr_search.chunking import Chunker
 from rdr_search.documents import Document, DocumentReader
 from rdr_search.encoders.spec import EncoderIdentity, EncoderSpec
-from rdr_search.errors import LibraryError, QueryError, RdrSearchError
+from rdr_search.errors import LibraryError, QueryError
 from rdr_search.index import IndexFiles, VectorIndex
-from rdr_search.library.ingest import Ingest, PreparedDocument
+from rdr_search.library.batch import add_batch, within_limit
+from rdr_search.library.ingest import Ingest
 from rdr_search.library.locking import WriteLock
 from rdr_search.library.originals import Originals
 from rdr_search.library.reindex import stored_chunking
@@ -27,8 +28,6 @@ from rdr_search.library.views import PassageView, view_passage
 from rdr_search.records import (
     AddResult,
     CheckReport,
-    FileOutcome,
-    FileStatus,
     Hit,
     LibraryDocument,
     SearchMode,
@@ -239,71 +238,30 @@ class Library:
         *,
         progress: bool = True,
         expand_folders: bool = True,
+        cancel: threading.Event | None = None,
     ) -> AddResult:
         """Add files and folders; one outcome per file, a failure never affects the others.
 
-        Re-adding an unchanged file costs nothing; a changed file replaces its older version. Each
-        document is committed on its own, so an interruption loses at most the file being added. Without
-        ``expand_folders`` a folder is refused like any other non-file (for paths that come from a network).
+        Re-adding an unchanged file costs nothing; a changed file replaces its older version. Each file is
+        searchable as soon as it is committed, a long one part by part (marked "indexing" until its last part
+        is in); an interruption loses at most the part being encoded, and adding the file again resumes after
+        its committed parts. Setting ``cancel`` stops the add after the current part: the rest is reported
+        "cancelled". Without ``expand_folders`` a folder is refused like any other non-file (for paths that
+        come from a network).
         """
         started = time.perf_counter()
         files, skipped = scan_files(paths, sources, expand_folders, self.settings.max_file_bytes)
         result = AddResult(skipped=skipped)
-        limit = self.settings.max_files_per_batch
-        if len(files) > limit:
-            result.outcomes.extend(
-                FileOutcome(source, FileStatus.FAILED, f"too many files in one batch (the limit is {limit})")
-                for _, source in files[limit:]
-            )
-            files = files[:limit]
+        files = within_limit(files, self.settings.max_files_per_batch, result)
         with self._lock:
-            prepared = self._prepare_all(files, result, progress)
-            self._commit_all(prepared, result, progress)
+            spaces, primary = self._spaces, self._primary
+            if add_batch(self._ingest, files, spaces, primary, result, progress=progress, cancel=cancel):
+                self._save_indexes()
+                self._originals.sweep(d.content_hash for d in self._store.documents())
         order = {source: i for i, (_, source) in enumerate(files)}
         result.outcomes.sort(key=lambda o: order.get(o.source, len(order)))
         result.seconds = time.perf_counter() - started
         return result
-
-    def _prepare_all(self, files: list[tuple[Path, str]], result: AddResult, progress: bool) -> list[PreparedDocument]:
-        """Check, read and chunk every file; failures, repeats and duplicates go straight to ``result``."""
-        prepared: list[PreparedDocument] = []
-        seen: set[str] = set()
-        for path, source in tqdm(files, desc="Reading files", unit="file", disable=not progress or not files):
-            if source in seen:
-                result.outcomes.append(
-                    FileOutcome(source, FileStatus.FAILED, "the same name appears twice in this batch")
-                )
-                continue
-            seen.add(source)
-            try:
-                outcome = self._ingest.prepare(path, source)
-            except RdrSearchError as exc:
-                outcome = FileOutcome(source, FileStatus.FAILED, str(exc))
-            if isinstance(outcome, FileOutcome):
-                result.outcomes.append(outcome)
-                continue
-            same = next((p for p in prepared if p.document.content_hash == outcome.document.content_hash), None)
-            if same is not None:
-                message = f"duplicate of {same.source}; not added twice"
-                result.outcomes.append(FileOutcome(source, FileStatus.DUPLICATE, message))
-                continue
-            prepared.append(outcome)
-        return prepared
-
-    def _commit_all(self, prepared: list[PreparedDocument], result: AddResult, progress: bool) -> None:
-        """Encode and commit each prepared document on its own; then save the indexes once."""
-        total = sum(len(p.passages) for p in prepared) * len(self._spaces)
-        with tqdm(total=total, desc="Encoding passages", unit="passage", disable=not progress or not total) as bar:
-            for item in prepared:
-                try:
-                    outcome, encoded = self._ingest.commit(item, self._spaces, self._primary, bar.update)
-                except RdrSearchError as exc:
-                    outcome, encoded = FileOutcome(item.source, FileStatus.FAILED, str(exc)), 0
-                result.outcomes.append(outcome)
-                result.encoded += encoded
-        if prepared:
-            self._save_indexes()
-            self._originals.sweep(d.content_hash for d in self._store.documents())
 
     def remove(self, source: str) -> bool:
         """Remove a document by its source name; its passages and vectors go with it. False if absent."""
@@ -373,7 +331,7 @@ class Library:
     def documents(self) -> list[LibraryDocument]:
         """Documents in the library, by source name."""
         return [
-            LibraryDocument(d.source, d.title, d.kind, d.pages, d.passages, d.size_bytes, d.added_at)
+            LibraryDocument(d.source, d.title, d.kind, d.pages, d.passages, d.size_bytes, d.added_at, d.state)
             for d in self._store.documents()
         ]
 
@@ -383,8 +341,9 @@ class Library:
 
     def check(self) -> CheckReport:
         """Every indexed vector has its passage row and vice versa, in every attached vector set; no half
-        documents; saved index files agree with the committed rows; the keyword index holds exactly the
-        passages, with their text."""
+        documents (a ready document holds all its passages; one still "indexing" is listed as such); saved
+        index files agree with the committed rows; the keyword index holds exactly the passages, with their
+        text."""
         with self._store.snapshot() as db:
             documents, passages = self._store.counts()
             problems = self._store.integrity_problems([space.record.id for space in self._spaces.values()])
@@ -401,4 +360,5 @@ class Library:
             if saved is not None and set(saved.ids().tolist()) != row_ids:
                 problems.append(f"the saved {name} index file disagrees with the committed passages")
         problems.extend(self._store.keyword_index_problems())
-        return CheckReport(documents, passages, len(self._spaces[self._primary].index), problems)
+        indexing = tuple(d.source for d in self._store.documents() if d.indexing)
+        return CheckReport(documents, passages, len(self._spaces[self._primary].index), problems, indexing)

@@ -128,6 +128,7 @@ def to_hits(ranked: Sequence[tuple[int, float]], k: int, store: Store, mode: str
                 mode=mode,
                 kind=record.document_kind,
                 ocr=record.ocr,
+                indexing=record.indexing,
             )
         )
         if len(hits) == k:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from rdr_search.store.records import DocumentRecord, PassageRecord, VectorSetRecord, content_key
+from rdr_search.store.records import INDEXING, READY, DocumentRecord, PassageRecord, VectorSetRecord, content_key
 from rdr_search.store.schema import SCHEMA_VERSION
 from rdr_search.store.sqlite import Store, now_iso
 
 __all__ = [
+    "INDEXING",
+    "READY",
     "SCHEMA_VERSION",
     "DocumentRecord",
     "PassageRecord",

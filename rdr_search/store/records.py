@@ -7,6 +7,9 @@ from dataclasses import dataclass
 
 from rdr_search.records import Span
 
+INDEXING = "indexing"
+READY = "ready"
+
 
 def content_key(title: str, text: str) -> str:
     """What an encoder sees of a passage, hashed: equal keys mean equal vectors for one encoder."""
@@ -26,6 +29,14 @@ class DocumentRecord:
     pages: int
     added_at: str
     passages: int
+    state: str = "ready"
+    """"indexing" while a long document's parts are still being committed, then "ready"."""
+    planned_passages: int | None = None
+    """How many passages the whole document has (known once it is ready)."""
+
+    @property
+    def indexing(self) -> bool:
+        return self.state == INDEXING
 
 
 @dataclass(frozen=True)
@@ -43,6 +54,8 @@ class PassageRecord:
     text: str
     ocr: bool = False
     """Whether any of its pages was read with OCR."""
+    indexing: bool = False
+    """Its document is still being indexed (more of it is to come)."""
 
 
 @dataclass(frozen=True)

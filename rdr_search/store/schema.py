@@ -1,6 +1,8 @@
 """The library database's tables, and the check that a database has the layout this version reads.
 
-Schema 2 added the keyword index (:mod:`rdr_search.store.fts`); a schema 1 library is upgraded on open.
+Schema 2 added the keyword index (:mod:`rdr_search.store.fts`); schema 3 the documents' ``state`` ("indexing"
+until the last part of a long document is committed, then "ready") and ``planned_passages``. Older libraries are
+upgraded on open.
 """
 
 from __future__ import annotations
@@ -11,8 +13,8 @@ from pathlib import Path
 from rdr_search.errors import LibraryError
 from rdr_search.store.fts import ensure_library_fts
 
-SCHEMA_VERSION = 2
-UPGRADABLE = (1,)
+SCHEMA_VERSION = 3
+UPGRADABLE = (1, 2)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -26,7 +28,9 @@ CREATE TABLE IF NOT EXISTS documents (
     pages INTEGER NOT NULL,
     added_at TEXT NOT NULL,
     text TEXT NOT NULL,
-    page_starts TEXT NOT NULL
+    page_starts TEXT NOT NULL,
+    state TEXT NOT NULL DEFAULT 'ready',
+    planned_passages INTEGER
 );
 CREATE INDEX IF NOT EXISTS documents_by_hash ON documents (content_hash);
 CREATE TABLE IF NOT EXISTS passages (
@@ -71,6 +75,20 @@ def check_version(db: sqlite3.Connection, path: Path, *, progress: bool = True) 
         db.execute("INSERT INTO meta VALUES ('generation', '0')")
     elif int(version[0]) in UPGRADABLE:
         db.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(SCHEMA_VERSION),))
+        _add_document_state(db)
     elif int(version[0]) != SCHEMA_VERSION:
         raise LibraryError(f"{path} uses store schema {version[0]}; this version of rdr-search reads {SCHEMA_VERSION}.")
     ensure_library_fts(db, progress=progress)
+
+
+def _add_document_state(db: sqlite3.Connection) -> None:
+    """Schema 3: every document of an older library was committed whole, so it is ready with the passages it has."""
+    columns = {row[1] for row in db.execute("PRAGMA table_info(documents)")}
+    if "state" not in columns:
+        db.execute("ALTER TABLE documents ADD COLUMN state TEXT NOT NULL DEFAULT 'ready'")
+    if "planned_passages" not in columns:
+        db.execute("ALTER TABLE documents ADD COLUMN planned_passages INTEGER")
+    db.execute(
+        "UPDATE documents SET planned_passages = (SELECT COUNT(*) FROM passages p WHERE p.document_id = documents.id)"
+        " WHERE planned_passages IS NULL AND state = 'ready'"
+    )

@@ -23,7 +23,7 @@ from rdr_search.errors import LibraryError
 from rdr_search.records import Span
 from rdr_search.store import fts
 from rdr_search.store.ocr import OCR_FLAG, ensure_ocr_pages, mark_ocr_pages
-from rdr_search.store.records import DocumentRecord, PassageRecord, VectorSetRecord, content_key
+from rdr_search.store.records import INDEXING, READY, DocumentRecord, PassageRecord, VectorSetRecord, content_key
 from rdr_search.store.schema import SCHEMA, check_version
 from rdr_search.store.sql import in_chunks as _in_chunks
 
@@ -186,11 +186,18 @@ class Store:
     def documents(self, where: str = "", params: tuple[object, ...] = ()) -> list[DocumentRecord]:
         rows = self.db.execute(
             "SELECT d.id, d.source, d.title, d.kind, d.content_hash, d.size_bytes, d.pages, d.added_at,"
-            f" (SELECT COUNT(*) FROM passages p WHERE p.document_id = d.id) FROM documents d {where}"
+            f" (SELECT COUNT(*) FROM passages p WHERE p.document_id = d.id), d.state, d.planned_passages"
+            f" FROM documents d {where}"
             " ORDER BY d.source",
             params,
         ).fetchall()
         return [DocumentRecord(*row) for row in rows]
+
+    def passage_keys(self, document_id: int) -> list[str]:
+        """The content keys of a document's passages, in order."""
+        sql = "SELECT content_key FROM passages WHERE document_id = ? ORDER BY ordinal"
+        rows = self.db.execute(sql, (document_id,))
+        return [str(row[0]) for row in rows]
 
     def passage_ids(self, document_id: int) -> list[int]:
         return [row[0] for row in self.db.execute("SELECT id FROM passages WHERE document_id = ?", (document_id,))]
@@ -210,44 +217,78 @@ class Store:
         new_vectors: dict[int, dict[str, np.ndarray]],
         replaces: int | None = None,
         ocr_pages: Sequence[int] = (),
+        complete: bool = True,
     ) -> tuple[int, list[int]]:
         """Write one document, its passages and new vectors (per set id) in one transaction; the old
         version (``replaces``) goes in the same transaction; ``ocr_pages`` are its pages read with OCR.
-        Returns (document id, passage ids)."""
+        Without ``complete`` these passages are the document's first part: it stays "indexing" until
+        :meth:`commit_part` commits its last part. Returns (document id, passage ids)."""
+        state, planned = (READY, len(passages)) if complete else (INDEXING, None)
         with self.transaction() as db:
             # The old version's rows go first (its source is UNIQUE); its vectors are collected only after
             # the new passages are in, because unchanged passages reuse them.
             old_keys = self._delete_rows(db, replaces) if replaces is not None else []
             cursor = db.execute(
                 "INSERT INTO documents (source, title, kind, content_hash, size_bytes, pages, added_at, text,"
-                " page_starts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (source, title, kind, content_hash, size_bytes, pages, now_iso(), text, json.dumps(list(page_starts))),
-            )
+                " page_starts, state, planned_passages) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    source, title, kind, content_hash, size_bytes, pages, now_iso(), text,
+                    json.dumps(list(page_starts)), state, planned,
+                ),
+            )  # fmt: skip
             document_id = int(cursor.lastrowid or 0)
             mark_ocr_pages(db, document_id, ocr_pages)
-            ids = []
-            for p in passages:
-                cursor = db.execute(
-                    "INSERT INTO passages (document_id, ordinal, title, text, page_start, page_end, char_start,"
-                    " char_end, content_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        document_id,
-                        p.ordinal,
-                        p.title,
-                        p.text,
-                        p.span.page_start,
-                        p.span.page_end,
-                        p.span.char_start,
-                        p.span.char_end,
-                        content_key(p.title, p.text),
-                    ),
-                )
-                ids.append(int(cursor.lastrowid or 0))
-            for set_id, vectors in new_vectors.items():
-                self._insert_vectors(db, set_id, vectors)
+            ids = self._insert_passages(db, document_id, passages, new_vectors)
             self._drop_unused_vectors(db, old_keys)
             self._bump_generation(db)
         return document_id, ids
+
+    def commit_part(
+        self,
+        document_id: int,
+        passages: Sequence[Passage],
+        new_vectors: dict[int, dict[str, np.ndarray]],
+        *,
+        complete: bool,
+    ) -> list[int]:
+        """Append the next part of an "indexing" document in one transaction; with ``complete`` it is the last
+        and the document becomes ready. Returns the passage ids."""
+        with self.transaction() as db:
+            row = db.execute("SELECT state FROM documents WHERE id = ?", (document_id,)).fetchone()
+            if row is None or row[0] != INDEXING:
+                raise LibraryError("The document being indexed was removed or replaced meanwhile.")
+            ids = self._insert_passages(db, document_id, passages, new_vectors)
+            if complete:
+                db.execute(
+                    "UPDATE documents SET state = ?, planned_passages = (SELECT COUNT(*) FROM passages"
+                    " WHERE document_id = ?) WHERE id = ?",
+                    (READY, document_id, document_id),
+                )
+            self._bump_generation(db)
+        return ids
+
+    def _insert_passages(
+        self,
+        db: sqlite3.Connection,
+        document_id: int,
+        passages: Sequence[Passage],
+        new_vectors: dict[int, dict[str, np.ndarray]],
+    ) -> list[int]:
+        ids = []
+        for p in passages:
+            span = p.span
+            cursor = db.execute(
+                "INSERT INTO passages (document_id, ordinal, title, text, page_start, page_end, char_start,"
+                " char_end, content_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    document_id, p.ordinal, p.title, p.text, span.page_start, span.page_end, span.char_start,
+                    span.char_end, content_key(p.title, p.text),
+                ),
+            )  # fmt: skip
+            ids.append(int(cursor.lastrowid or 0))
+        for set_id, vectors in new_vectors.items():
+            self._insert_vectors(db, set_id, vectors)
+        return ids
 
     def remove_document(self, document_id: int) -> None:
         """Delete a document with its passages and the vectors no other passage uses."""
@@ -277,13 +318,24 @@ class Store:
         rows = _in_chunks(
             db or self.db,
             "SELECT p.id, p.document_id, d.source, d.title, d.pages, d.kind, p.ordinal, p.page_start, p.page_end,"
-            f" p.char_start, p.char_end, p.text, {OCR_FLAG} FROM passages p JOIN documents d ON d.id = p.document_id"
+            f" p.char_start, p.char_end, p.text, {OCR_FLAG}, d.state FROM passages p"
+            " JOIN documents d ON d.id = p.document_id"
             " WHERE p.id IN ({marks})",
             [int(i) for i in ids],
         )
         return {
             int(r[0]): PassageRecord(
-                r[0], r[1], r[2], r[3], r[4], r[5], r[6], Span(r[7], r[8], r[9], r[10]), r[11], bool(r[12])
+                r[0],
+                r[1],
+                r[2],
+                r[3],
+                r[4],
+                r[5],
+                r[6],
+                Span(r[7], r[8], r[9], r[10]),
+                r[11],
+                bool(r[12]),
+                r[13] == INDEXING,
             )
             for r in rows
         }
@@ -309,6 +361,15 @@ class Store:
             "SELECT source FROM documents d WHERE NOT EXISTS (SELECT 1 FROM passages p WHERE p.document_id = d.id)"
         ).fetchall()
         problems.extend(f"document '{row[0]}' has no passages" for row in empty)
+        short = self.db.execute(
+            "SELECT source, planned_passages, (SELECT COUNT(*) FROM passages p WHERE p.document_id = d.id) AS held"
+            " FROM documents d WHERE state != ? AND (planned_passages IS NULL OR planned_passages != held)",
+            (INDEXING,),
+        ).fetchall()
+        problems.extend(
+            f"document '{source}' is marked ready but holds {held} of its {planned} passages"
+            for source, planned, held in short
+        )
         for set_id in set_ids:
             missing = self.db.execute(
                 "SELECT COUNT(*) FROM passages p WHERE NOT EXISTS (SELECT 1 FROM vectors v"
