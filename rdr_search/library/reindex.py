@@ -26,6 +26,7 @@ from tqdm.auto import tqdm
 from rdr_search.errors import LibraryError
 from rdr_search.settings import Settings
 from rdr_search.store import Store, content_key
+from rdr_search.store.records import READY
 
 if TYPE_CHECKING:
     from rdr_search.chunking import Passage
@@ -180,6 +181,10 @@ def _swap_passages(db: sqlite3.Connection, cut: dict[int, list[Passage]]) -> lis
                 for p in passages
             ],
         )  # fmt: skip
+        # The whole stored text was cut again, so even a document still being indexed is now complete.
+        db.execute(
+            "UPDATE documents SET state = ?, planned_passages = ? WHERE id = ?", (READY, len(passages), document_id)
+        )
     return old_keys
 
 

@@ -19,14 +19,26 @@ from tests.data import REPO
 ENCODER_COMMANDS = ["add", "search", "add-encoders", "eval"]
 
 
+@pytest.fixture(scope="module")
+def built_library(tiny_pair: tuple[Path, Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A library with one document, so that commands which refuse a missing library reach the encoders."""
+    folder = tmp_path_factory.mktemp("cli-options")
+    (folder / "notes.txt").write_text("Rivers carry water to the sea.", encoding="utf-8")
+    env = {"RDR_SEARCH_CTX_ENCODER": str(tiny_pair[0]), "RDR_SEARCH_QUESTION_ENCODER": str(tiny_pair[1])}
+    result = run("add", "notes.txt", "--library", "lib", cwd=folder, env=env)
+    assert result.returncode == 0, result.stderr
+    return folder / "lib"
+
+
 @pytest.mark.parametrize("command", ENCODER_COMMANDS)
-def test_preset_reads_its_environment_variable(command: str, tmp_path: Path) -> None:
+def test_preset_reads_its_environment_variable(command: str, built_library: Path, tmp_path: Path) -> None:
     (tmp_path / "qs.csv").write_text('q?\t["a"]\n', encoding="utf-8")
     arguments = {"add": [str(tmp_path / "qs.csv")], "search": ["q"], "eval": [str(tmp_path / "qs.csv")]}
-    library = ["--library", str(tmp_path / "lib")]
+    # search and add-encoders refuse a missing library before any encoder option matters: give them one.
+    folder = built_library if command in ("search", "add-encoders") else tmp_path / "lib"
     # In process: the options are parsed the same way, without a fresh interpreter per command.
     result = CliRunner().invoke(
-        app, [command, *arguments.get(command, []), *library], env={"RDR_SEARCH_PRESET": "no-such-pair"}
+        app, [command, *arguments.get(command, []), "--library", str(folder)], env={"RDR_SEARCH_PRESET": "no-such-pair"}
     )
     assert isinstance(result.exception, ModelLoadError), result.output
     assert "Unknown encoder preset 'no-such-pair'" in str(result.exception)
@@ -39,9 +51,13 @@ def test_encoders_and_library_read_their_environment_variables(tiny_pair: tuple[
         "RDR_SEARCH_LIBRARY": str(tmp_path / "lib"),
         "RDR_SEARCH_DEVICE": "cpu",
     }
-    result = run("search", "anything", cwd=tmp_path, env=env)
+    (tmp_path / "notes.txt").write_text("Rivers carry water to the sea.", encoding="utf-8")
+    added = run("add", "notes.txt", cwd=tmp_path, env=env)
+    assert added.returncode == 0, added.stderr
+    assert (tmp_path / "lib").is_dir()  # the library named by RDR_SEARCH_LIBRARY
+    result = run("search", "rivers", "--mode", "dense", cwd=tmp_path, env=env)
     assert result.returncode == 0, result.stderr
-    assert "The library is empty" in result.stdout and (tmp_path / "lib").is_dir()
+    assert "notes.txt" in result.stdout  # searched with the pair the variables name
 
 
 @pytest.mark.parametrize("command", ENCODER_COMMANDS)
