@@ -1,6 +1,7 @@
 """Encoded passage collections on disk: one folder per encoder identity, holding shard files.
 
-``WORK_DIR/<identity key>/manifest.json`` names the collection, the shard size and the encoder identity;
+``WORK_DIR/<identity key>/manifest.json`` names the collection, the shard size and the encoder identity
+(``encoders.json`` beside it, which encoders made them, so ``import-shards`` needs no model to name the pair);
 ``shard-00000.npz`` ... each hold a run of consecutive collection rows: their passage ids, their vectors and
 the identity key. A shard is written to a temp file and renamed, so it exists whole or not at all: a run that
 stops keeps every finished shard and the next one (single process or a Ray job) encodes only the rest.

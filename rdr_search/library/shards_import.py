@@ -177,7 +177,8 @@ def _import_into(
     store = library._store
     with library._lock:
         articles = _articles(_rows_with_vectors(collection, folder, identity.key))
-        with tqdm(desc="Importing shards", unit="passage", disable=not progress) as bar:
+        total = _shard_rows(folder) if progress else None
+        with tqdm(total=total, desc="Importing shards", unit="passage", disable=not progress) as bar:
             batch: list[_Article] = []
             for article in articles:
                 batch.append(article)
@@ -189,6 +190,15 @@ def _import_into(
         library._reload_stale_indexes()
         library._save_indexes()
     return result
+
+
+def _shard_rows(folder: Path) -> int:
+    """How many passages the shards hold (their ids only are read), for the progress bar."""
+    total = 0
+    for path in folder.glob("shard-*[0-9].npz"):
+        with np.load(path) as saved:
+            total += len(saved["ids"])
+    return total
 
 
 def _rows_with_vectors(collection: Path, folder: Path, key: str) -> Iterator[tuple[CollectionPassage, np.ndarray]]:

@@ -4,6 +4,7 @@ vectors (nothing encoded, no model loaded), searchable as the shards rank it; a 
 from __future__ import annotations
 
 import csv
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,11 +14,12 @@ import pytest
 from rdr_search.encoders import EncoderPair, EncoderSpec
 from rdr_search.errors import LibraryError
 from rdr_search.evaluation import encode_collection
-from rdr_search.evaluation.shards import iter_shards
+from rdr_search.evaluation.shards import ENCODERS, iter_shards
 from rdr_search.library import Library
 from rdr_search.library.shards_import import import_shards
 from rdr_search.settings import Settings
 from rdr_search.store import content_key
+from tests.cli.runner import run
 
 EXACT = Settings(precision="fp32")
 TITLES = ["Alpha", "Beta", "Gamma", "Delta", "Epsilon", "Alpha"]  # Alpha comes back: a second document
@@ -130,3 +132,30 @@ def test_shards_import_into_an_open_library_on_milvus(
         assert library.stats()["vectors"] == 30
         assert library.check().problems == []
         assert library.search("violin orbit", 3, mode="dense") != []
+
+
+def test_a_folder_that_does_not_name_its_pair_needs_the_encoder_options(
+    pair: EncoderPair, shards: tuple[Path, Path], tiny_pair: tuple[Path, Path], tmp_path: Path
+) -> None:
+    collection, folder = shards
+    older = tmp_path / "older"
+    shutil.copytree(folder, older)
+    (older / ENCODERS).unlink()  # as encode-collection wrote folders before it recorded the pair
+    with pytest.raises(LibraryError, match="do not say which encoders"):
+        import_shards(tmp_path / "lib", older, collection, settings=EXACT, progress=False)
+    spec = EncoderSpec.pair(str(tiny_pair[0]), str(tiny_pair[1]))
+    result = import_shards(tmp_path / "lib", older, collection, encoders=spec, settings=EXACT, progress=False)
+    assert len(result.added) == 6
+    with Library.open(tmp_path / "lib", None, EXACT) as library:  # the stored pair loads for questions
+        assert library.search("castle comet", 1, mode="dense") != []
+
+
+def test_import_shards_command(shards: tuple[Path, Path], tmp_path: Path) -> None:
+    _, folder = shards
+    first = run("import-shards", str(folder.parent), "--library", str(tmp_path / "lib"), cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert "6 added, 0 replaced, 0 unchanged (30 passages written" in first.stdout
+    again = run("import-shards", str(folder), "--library", str(tmp_path / "lib"), cwd=tmp_path)
+    assert "0 added, 0 replaced, 6 unchanged" in again.stdout
+    missing = run("import-shards", str(tmp_path / "nowhere"), "--library", str(tmp_path / "lib"), cwd=tmp_path)
+    assert missing.returncode == 2 and "No shard folder" in missing.stderr
