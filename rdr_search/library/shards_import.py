@@ -96,6 +96,8 @@ def import_shards(
     the shard folder does not (older folders): it is then loaded once to check its identity."""
     folder = shard_folder(shard_dir)
     manifest = read_manifest(folder) or {}
+    if not isinstance(manifest.get("identity"), str) or not isinstance(manifest.get("collection"), str):
+        raise LibraryError(f"{folder / MANIFEST} is damaged; run the encoding again to rewrite it.")
     identity = EncoderIdentity.from_json(str(manifest["identity"]))
     source_file = Path(collection or str(manifest["collection"])).expanduser()
     if not source_file.is_file():
@@ -114,6 +116,8 @@ def _prepare_library(
     """Give a new (or empty) library the shards' vector set, or check an existing one holds only it."""
     if path.exists() and not path.is_dir():
         raise LibraryError(f"'{path}' is a file; a library is a folder.")
+    # A new library's pair is settled before its folder is made, so a refusal leaves nothing behind.
+    spec = None if (path / DB_NAME).is_file() else _shards_spec(folder, identity, encoders, settings)
     path.mkdir(parents=True, exist_ok=True)
     store = Store(path / DB_NAME)
     try:
@@ -121,17 +125,23 @@ def _prepare_library(
         if held:
             _check_sets(path, held, identity, folder)
             return
-        refs = read_encoders(folder)
-        if refs is None:
-            spec = _checked_spec(encoders, identity, folder, settings)
-        else:
-            spec = EncoderSpec(refs["ctx_encoder"], refs["question_encoder"], refs.get("kind", identity.kind),
-                               refs.get("name", "custom"))  # fmt: skip
+        spec = spec or _shards_spec(folder, identity, encoders, settings)
         store.add_vector_set(
             identity.key, identity.to_json(), spec.name, spec.kind, spec.ctx_encoder, spec.question_encoder
         )
     finally:
         store.close()
+
+
+def _shards_spec(
+    folder: Path, identity: EncoderIdentity, encoders: EncoderSpec | None, settings: Settings
+) -> EncoderSpec:
+    """The encoders that made the shards: as the folder records them, else ``encoders`` (checked)."""
+    refs = read_encoders(folder)
+    if refs is None:
+        return _checked_spec(encoders, identity, folder, settings)
+    return EncoderSpec(refs["ctx_encoder"], refs["question_encoder"], refs.get("kind", identity.kind),
+                       refs.get("name", "custom"))  # fmt: skip
 
 
 def _checked_spec(

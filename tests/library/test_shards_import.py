@@ -143,6 +143,7 @@ def test_a_folder_that_does_not_name_its_pair_needs_the_encoder_options(
     (older / ENCODERS).unlink()  # as encode-collection wrote folders before it recorded the pair
     with pytest.raises(LibraryError, match="do not say which encoders"):
         import_shards(tmp_path / "lib", older, collection, settings=EXACT, progress=False)
+    assert not (tmp_path / "lib").exists()  # refused before anything was made
     spec = EncoderSpec.pair(str(tiny_pair[0]), str(tiny_pair[1]))
     result = import_shards(tmp_path / "lib", older, collection, encoders=spec, settings=EXACT, progress=False)
     assert len(result.added) == 6
