@@ -13,7 +13,7 @@ import typer
 
 from rdr_search.cli import keep, library
 from rdr_search.cli.evaluate import evaluate
-from rdr_search.cli.scale import encode_collection
+from rdr_search.cli.scale import encode_collection, import_shards
 from rdr_search.errors import RdrSearchError
 
 __all__ = ["app", "main"]
@@ -37,6 +37,7 @@ app.command(name="import-library")(keep.import_library)
 app.command()(keep.reindex)
 app.command()(keep.watch)
 app.command(name="encode-collection")(encode_collection)
+app.command(name="import-shards")(import_shards)
 
 
 def main() -> None:

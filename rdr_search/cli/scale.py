@@ -1,5 +1,6 @@
 """The ``encode-collection`` command: a passage collection encoded into resumable shards by a Ray Data job
-(the ``scale`` extra); ``rdr-search eval --collection FILE --work-dir DIR`` then reuses the shards."""
+(the ``scale`` extra); ``rdr-search eval --collection FILE --work-dir DIR`` then reuses the shards, and
+``import-shards`` bulk-loads them into a library."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from rdr_search.cli.options import EncoderOptions, encoder_options, fail
+from rdr_search.cli.options import DEFAULT_LIBRARY, EncoderOptions, LibraryOption, encoder_options, fail
 
 CollectionArgument = Annotated[
     Path, typer.Argument(help="DPR passage file (id<TAB>text<TAB>title), e.g. psgs_w100.tsv.")
@@ -51,3 +52,22 @@ def encode_collection(
         f"{run.encoded_shards} encoded now ({run.encoded_passages:,} passages, {run.passages_per_second:.1f} "
         f"passages/s), {run.reused_shards} reused."
     )
+
+
+@encoder_options("preset", "ctx_encoder", "question_encoder", "model_dir", "device", "index", "index_uri")
+def import_shards(
+    shard_dir: Annotated[Path, typer.Argument(help="A shard folder (encode-collection's --out, or one pair's in it).")],
+    library: LibraryOption = DEFAULT_LIBRARY,
+    collection: Annotated[
+        Path | None, typer.Option("--collection", help="The passage file, if not where the shards' manifest says.")
+    ] = None,
+    *,
+    encoders: EncoderOptions,
+) -> None:
+    """Bulk-load an encoded collection into a library (one document per title, the shards' vectors: nothing is
+    encoded), FAISS or --index milvus; a rerun adds nothing new. The encoder options are needed only for shards
+    that do not name their pair."""
+    from rdr_search.library.shards_import import import_shards as load
+
+    result = load(library, shard_dir, collection, encoders=encoders.spec(), settings=encoders.settings())
+    typer.echo(result.summary())

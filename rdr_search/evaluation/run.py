@@ -25,6 +25,7 @@ from rdr_search.evaluation.shards import (
     read_shard,
     recorded_shard_size,
     shard_path,
+    write_encoders,
     write_shard,
 )
 from rdr_search.records import SearchMode
@@ -47,6 +48,8 @@ def encode_collection(
     key = pair.identity.key
     size = shard_size or recorded_shard_size(work_dir, key, collection) or DEFAULT_SHARD_SIZE
     folder = prepare_folder(work_dir, key, manifest_for(collection, size, pair.identity.to_json()))
+    spec = pair.spec
+    write_encoders(folder, spec.ctx_encoder, spec.question_encoder, spec.kind, spec.name)
     ids: list[str] = []
     index = FaissIndex(pair.dim)
     with tqdm(desc="Encoding collection", unit="passage") as bar:

@@ -30,6 +30,7 @@ from rdr_search.evaluation.shards import (
     read_planned,
     read_shard,
     shard_path,
+    write_encoders,
     write_shard,
 )
 from rdr_search.settings import Settings
@@ -106,6 +107,7 @@ def encode_collection_sharded(
     plans = plan_shards(collection, shard_size, shards)
     size = plans[0].rows if plans else shard_size
     folder = prepare_folder(out, key, manifest_for(collection, size, pair.identity.to_json()))
+    write_encoders(folder, spec.ctx_encoder, spec.question_encoder, spec.kind, spec.name)
     missing = [p for p in plans if read_shard(shard_path(folder, p.number), key) is None]
     done_rows = 0
     if missing:

@@ -1,6 +1,7 @@
 """Encoded passage collections on disk: one folder per encoder identity, holding shard files.
 
-``WORK_DIR/<identity key>/manifest.json`` names the collection, the shard size and the encoder identity;
+``WORK_DIR/<identity key>/manifest.json`` names the collection, the shard size and the encoder identity
+(``encoders.json`` beside it, which encoders made them, so ``import-shards`` needs no model to name the pair);
 ``shard-00000.npz`` ... each hold a run of consecutive collection rows: their passage ids, their vectors and
 the identity key. A shard is written to a temp file and renamed, so it exists whole or not at all: a run that
 stops keeps every finished shard and the next one (single process or a Ray job) encodes only the rest.
@@ -22,6 +23,7 @@ from rdr_search.evaluation.formats import CollectionPassage, iter_collection_row
 
 DEFAULT_SHARD_SIZE = 10_000
 MANIFEST = "manifest.json"
+ENCODERS = "encoders.json"
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,29 @@ def recorded_shard_size(work_dir: str | Path, key: str, collection: str | Path) 
     if isinstance(manifest, dict) and manifest.get("collection") == str(Path(collection).resolve()):
         size = manifest.get("shard_size")
         return size if isinstance(size, int) and size > 0 else None
+    return None
+
+
+def write_encoders(folder: Path, ctx_encoder: str, question_encoder: str, kind: str, name: str) -> None:
+    """Record which encoders made the shards (beside the manifest, so older folders stay valid): a library
+    created from the shards can then load the pair later without being told."""
+    from rdr_search.index import write_atomically
+
+    refs = {"ctx_encoder": ctx_encoder, "question_encoder": question_encoder, "kind": kind, "name": name}
+    write_atomically(folder / ENCODERS, json.dumps(refs).encode())
+
+
+def read_manifest(folder: Path) -> dict[str, object] | None:
+    """The manifest of a shard folder, or None when there is none."""
+    manifest = _read_json(folder / MANIFEST)
+    return manifest if isinstance(manifest, dict) else None
+
+
+def read_encoders(folder: Path) -> dict[str, str] | None:
+    """The encoder references :func:`write_encoders` recorded, or None (a folder made before they were)."""
+    refs = _read_json(folder / ENCODERS)
+    if isinstance(refs, dict) and all(isinstance(refs.get(k), str) for k in ("ctx_encoder", "question_encoder")):
+        return {str(k): str(v) for k, v in refs.items()}
     return None
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from rdr_search.encoders import EncoderPair, EncoderSpec
 from rdr_search.evaluation import encode_collection, read_collection
-from rdr_search.evaluation.shards import iter_shards, plan_shards, read_planned
+from rdr_search.evaluation.shards import iter_shards, plan_shards, read_encoders, read_planned
 from rdr_search.settings import Settings
 from tests.data import write_small_collection
 
@@ -49,6 +49,9 @@ def test_sharded_job_equals_single_process_and_resumes(local_ray: None, spec: En
     run = encode_collection_sharded(spec, collection, out, settings=EXACT, shards=4, workers=Workers(2), progress=False)
     assert (run.passages, run.encoded_shards, run.reused_shards, run.encoded_passages) == (30, 4, 0, 30)
     key = run.folder.name
+    assert read_encoders(run.folder) == {  # import-shards names the library's pair from it, loading no model
+        "ctx_encoder": spec.ctx_encoder, "question_encoder": spec.question_encoder, "kind": "dpr", "name": spec.name,
+    }  # fmt: skip
     merged = list(iter_shards(run.folder, key))
     ids = [i for shard in merged for i in shard.ids]
     vectors = np.concatenate([shard.vectors for shard in merged])
