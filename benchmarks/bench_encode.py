@@ -62,7 +62,7 @@ def _paths(args: argparse.Namespace) -> dict[str, tuple[str, str]]:
         print("(this CPU has no native bf16: rdr-search bf16 skipped; auto resolves to fp32 here)")
     paths = {f"rdr-search {p}": (p, "torch") for p in PRECISIONS if p != "auto" and p not in skipped}
     if openvino_available() and not args.no_peers:
-        paths.update({f"rdr-search openvino {p}": (p, "openvino") for p in ("fp32", "bf16")})
+        paths.update({f"rdr-search openvino {p}": (p, "openvino") for p in ("fp32", "bf16", "int8")})
     return paths
 
 
@@ -173,7 +173,11 @@ def speed(args: argparse.Namespace, workdir: Path) -> None:
         f"{len(titles)} squad-dev-a passages, mean {np.mean([len(t) for t in tokens]):.0f} tokens, "
         f"batch {args.batch_size}, best of {args.rounds} interleaved rounds; {machine_line()}"
     )
-    print(f"auto resolves to: {resolve_precision('auto', torch.device('cpu'))} on the torch runtime")
+    cpu = torch.device("cpu")
+    print(
+        f"auto resolves to: {resolve_precision('auto', cpu)} on the torch runtime, "
+        f"{resolve_precision('auto', cpu, 'openvino')} with --runtime openvino"
+    )
     config = pairs["rdr-search fp32"].ctx.model.config
     mean_tokens = float(np.mean([len(t) for t in tokens]))
     rates = matmul_rates(config, args.batch_size * round(mean_tokens))

@@ -32,7 +32,10 @@ DEFAULT_LIBRARY = Path("data/library")
 PRESET_HELP = "Encoder pair: rdr-nq (default), rdr-trivia, dpr-nq, dpr-multiset."
 INDEX_HELP = "Vector index: faiss (default, a file in the library) or milvus (needs the scale extra)."
 INDEX_URI_HELP = "Milvus: http://host:19530 (server, cluster) or a Milvus Lite .db file (default: in the library)."
-PRECISION_HELP = "auto (bf16 where the CPU has it, else fp32), fp32 (exact), bf16 or int8 (CPU only)."
+PRECISION_HELP = (
+    "auto (bf16 where the CPU has it, else fp32; int8 with --runtime openvino on CPUs with VNNI), "
+    "fp32 (exact), bf16 or int8 (CPU only)."
+)
 RUNTIME_HELP = "auto (torch, or what the library was built with), torch, or openvino (CPU; pip install openvino)."
 
 LibraryOption = Annotated[Path, typer.Option("--library", "-l", envvar="RDR_SEARCH_LIBRARY", help="Library folder.")]

@@ -93,8 +93,8 @@ class EncoderPair:
         self.spec = spec
         self.settings = settings
         device = resolve_device(settings.device)
-        self.precision = resolve_precision(precision or settings.precision, device)
-        self.runtime = resolve_runtime(runtime or settings.runtime, device, self.precision)
+        self.runtime = resolve_runtime(runtime or settings.runtime, device)
+        self.precision = resolve_precision(precision or settings.precision, device, self.runtime)
         cache = Path(settings.runtime_cache).expanduser() if settings.runtime_cache else None
         run = _Run(device, self.precision, self.runtime, cache)
         if spec.kind == "dpr":

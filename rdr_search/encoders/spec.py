@@ -29,11 +29,11 @@ PRESETS: dict[str, tuple[str, str]] = {
 DEFAULT_PRESET = "rdr-nq"
 PRECISIONS = ("auto", "fp32", "bf16", "int8")
 """Encoder arithmetic: fp32 is exact (the model card recipe); bf16 is autocast; int8 is dynamic quantisation
-of every linear layer (int8 weights per output channel, int8 activations per batch; CPU only). Faster paths
+of the linear layers (int8 weights per output channel, int8 activations quantised on the fly; CPU only). Faster paths
 return float32 vectors too; their accuracy on real weights is checked in tests/encoders/test_precision.py."""
 RUNTIMES = ("auto", "torch", "openvino")
-"""What executes the towers: torch (the reference; "auto" means it), or OpenVINO (fp32 or bf16; the towers
-converted once per checkpoint and cached). Parity with torch on real weights: tests/encoders/test_runtimes.py."""
+"""What executes the towers: torch (the reference; "auto" means it), or OpenVINO (fp32, bf16 or int8; the
+towers converted once per checkpoint and cached). Parity with torch on real weights: tests/encoders/test_runtimes.py."""
 
 
 def is_hub_id(ref: str) -> bool:

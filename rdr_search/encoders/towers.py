@@ -99,7 +99,7 @@ class TextEncoder:
         # The hash is of the checkpoint as loaded (before any quantisation): precision is a separate identity field.
         self.checkpoint_hash = checkpoint_hash(model, tokenizer)
         self.dim = _vector_dim(model, pooling)
-        if precision == "int8":
+        if precision == "int8" and runtime == "torch":  # OpenVINO quantises its own converted graph
             self.model = quantize_int8(self.model)
         self.runtime = runtime
         self.compiled: RuntimeForward | None = None

@@ -80,6 +80,14 @@ def test_auto_picks_the_fastest_accurate_path(monkeypatch: pytest.MonkeyPatch) -
     assert resolve_precision("auto", torch.device("cuda")) == "fp32"
     for explicit in ("fp32", "bf16"):
         assert resolve_precision(explicit, CPU) == explicit
+    # OpenVINO: int8 where the CPU has 8-bit dot products (measured fastest and within every accuracy bound).
+    monkeypatch.setattr(precision, "cpu_has_vnni", lambda: True)
+    assert resolve_precision("auto", CPU, "openvino") == "int8"
+    assert resolve_precision("auto", CPU, "torch") == "fp32"
+    monkeypatch.setattr(precision, "cpu_has_vnni", lambda: False)
+    monkeypatch.setattr(precision, "cpu_has_native_bf16", lambda: True)
+    assert resolve_precision("auto", CPU, "openvino") == "bf16"
+    assert resolve_precision("fp32", CPU, "openvino") == "fp32"
 
 
 def test_int8_is_cpu_only_and_unknown_precisions_are_refused() -> None:

@@ -3,6 +3,7 @@ and cached, and part of the encoder identity (a library made with one runtime re
 
 from __future__ import annotations
 
+import itertools
 import sys
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from transformers import DPRContextEncoder, DPRContextEncoderTokenizerFast
 
 from rdr_search.encoders import EncoderPair, EncoderSpec, openvino_available, resolve_runtime
 from rdr_search.errors import LibraryError, ModelLoadError
-from rdr_search.evaluation import read_collection
+from rdr_search.evaluation import read_collection, read_questions
 from rdr_search.library import Library
 from rdr_search.settings import Settings
 from tests.data import require_squad
@@ -94,15 +95,54 @@ def test_a_library_built_with_openvino_refuses_torch_and_reopens_with_it(
 
 def test_unusable_runtimes_are_refused_with_the_fix(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(ModelLoadError, match="Unknown runtime 'tensorrt'"):
-        resolve_runtime("tensorrt", CPU, "fp32")
+        resolve_runtime("tensorrt", CPU)
     with pytest.raises(ModelLoadError, match="--device cpu"):
-        resolve_runtime("openvino", torch.device("cuda"), "fp32")
-    with pytest.raises(ModelLoadError, match="int8. runs on the torch runtime"):
-        resolve_runtime("openvino", CPU, "int8")
-    assert resolve_runtime("auto", CPU, "bf16") == "torch"
+        resolve_runtime("openvino", torch.device("cuda"))
+    assert resolve_runtime("auto", CPU) == "torch"
     monkeypatch.setitem(sys.modules, "openvino", None)  # as if it were not installed
     with pytest.raises(ModelLoadError, match="pip install openvino"):
-        resolve_runtime("openvino", CPU, "fp32")
+        resolve_runtime("openvino", CPU)
+
+
+def _int8_constants(xml: Path) -> int:
+    import openvino
+
+    model = openvino.Core().read_model(str(xml))
+    return sum(
+        1
+        for node in model.get_ordered_ops()
+        if node.get_type_name() == "Constant" and node.get_output_element_type(0) == openvino.Type.i8
+    )
+
+
+def test_openvino_int8_has_its_own_int8_model_and_identity(
+    openvino_pair: EncoderPair, tiny_pair: tuple[Path, Path], cache: Path, tmp_path: Path
+) -> None:
+    spec = EncoderSpec.pair(str(tiny_pair[0]), str(tiny_pair[1]))
+    int8 = EncoderPair(spec, Settings(precision="int8", runtime="openvino", runtime_cache=str(cache), batch_size=3))
+    assert int8.ctx.compiled is not None and openvino_pair.ctx.compiled is not None
+    int8_xml, fp32_xml = int8.ctx.compiled.converted.xml, openvino_pair.ctx.compiled.converted.xml
+    assert int8_xml != fp32_xml  # the fp32 conversion is not overwritten, nor reused as if it were int8
+    # Every matrix weight of the tiny BERT (4 per attention block, 2 feed-forward, per layer) is stored in int8.
+    layers = int8.ctx.model.config.num_hidden_layers
+    assert _int8_constants(int8_xml) == 6 * layers and _int8_constants(fp32_xml) == 0
+    assert int8.identity.differences(openvino_pair.identity) == ["precision"]
+    torch_int8 = EncoderPair(spec, Settings(precision="int8", runtime="torch"))
+    assert int8.identity.differences(torch_int8.identity) == ["runtime"]
+    assert "int8, openvino" in int8.describe()
+    got, exact = int8.encode_passages(["Title"] * 4, TEXTS), openvino_pair.encode_passages(["Title"] * 4, TEXTS)
+    cosines = (exact * got).sum(1) / (np.linalg.norm(exact, axis=1) * np.linalg.norm(got, axis=1))
+    assert got.dtype == np.float32 and cosines.min() > 0.98
+    # A library built with it reopens with it under "auto", from the cached int8 conversion.
+    corpus = sample_corpus(tmp_path / "docs")
+    with Library.open(tmp_path / "lib", int8, int8.settings) as lib:
+        lib.add_files([corpus["md"]])
+        before = [h.passage_id for h in lib.search("moon", k=5, mode="dense")]
+    with Library.open(tmp_path / "lib", None, Settings(runtime_cache=str(cache))) as reopened:
+        assert (reopened.encoders.precision, reopened.encoders.runtime) == ("int8", "openvino")
+        assert reopened.encoders.ctx.compiled is not None
+        assert not reopened.encoders.ctx.compiled.converted.converted_now
+        assert [h.passage_id for h in reopened.search("moon", k=5, mode="dense")] == before
 
 
 @pytest.mark.slow
@@ -116,3 +156,28 @@ def test_openvino_matches_torch_fp32_on_real_weights(minilm_dir: Path, tmp_path:
     cosines = (exact * got).sum(1) / (np.linalg.norm(exact, axis=1) * np.linalg.norm(got, axis=1))
     assert cosines.min() > 0.99999
     np.testing.assert_allclose(got, exact, atol=1e-4)
+
+
+@pytest.mark.slow
+def test_openvino_int8_keeps_the_accuracy_bounds_on_real_weights(minilm_dir: Path, tmp_path: Path) -> None:
+    """int8 weights and on-the-fly int8 activations, against torch fp32 on real weights: min cosine >= 0.99 and
+    mean top-10 overlap >= 0.9 over squad-dev-a (the bounds every faster path must keep)."""
+    folder = require_squad()
+    passages = [p for batch in read_collection(folder / "passages.tsv", batch_size=256) for p in batch][:300]
+    titles, texts = [p.title for p in passages], [p.text for p in passages]
+    questions = [qa.question for qa in itertools.islice(read_questions(folder / "questions.csv"), 0, 3000, 10)]
+    spec = EncoderSpec.single(str(minilm_dir))
+    exact = EncoderPair(spec, Settings(precision="fp32", device="cpu"))
+    settings = Settings(precision="int8", device="cpu", runtime="openvino", runtime_cache=str(tmp_path))
+    int8 = EncoderPair(spec, settings)
+    ref_p, ref_q = exact.encode_passages(titles, texts), exact.encode_questions(questions)
+    got_p, got_q = int8.encode_passages(titles, texts), int8.encode_questions(questions)
+
+    def cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return (a * b).sum(1) / (np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1))
+
+    assert cosines(ref_p, got_p).min() >= 0.99 and cosines(ref_q, got_q).min() >= 0.99
+    ref_top = np.argsort(-(ref_q @ ref_p.T), axis=1)[:, :10]
+    got_top = np.argsort(-(got_q @ got_p.T), axis=1)[:, :10]
+    overlap = [len(set(a) & set(b)) / 10 for a, b in zip(ref_top, got_top, strict=True)]
+    assert np.mean(overlap) >= 0.9
