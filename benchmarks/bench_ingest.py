@@ -10,6 +10,7 @@ library's own pieces (reading, chunking, encoding, store commit, index update); 
 
     python -m benchmarks.bench_ingest                    # ~100 pages
     python -m benchmarks.bench_ingest --pages 10 --precision fp32
+    python -m benchmarks.bench_ingest --runtime openvino     # conversion of both towers counts in "pair loaded"
     python -m benchmarks.bench_ingest --pages 20 --part-passages 100000   # one part: searchable only at the end
 """
 
@@ -117,6 +118,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--pages", type=int, default=100)
     parser.add_argument("--precision", default=Settings().precision, help="auto (default path), fp32, bf16, int8")
+    parser.add_argument("--runtime", default=Settings().runtime, help="auto (torch: the default path) or openvino")
     parser.add_argument("--threads", type=int, default=2)
     defaults = Settings()
     parser.add_argument("--first-part-passages", type=int, default=defaults.first_part_passages)
@@ -136,7 +138,11 @@ def main() -> None:
         ctx_dir, question_dir = build_dpr_pair(root / "dpr")
         started = time.perf_counter()
         settings = Settings(
-            precision=args.precision, first_part_passages=args.first_part_passages, part_passages=args.part_passages
+            precision=args.precision,
+            runtime=args.runtime,
+            runtime_cache=str(root / "runtimes"),
+            first_part_passages=args.first_part_passages,
+            part_passages=args.part_passages,
         )
         pair = EncoderPair(EncoderSpec.pair(str(ctx_dir), str(question_dir)), settings)
         loaded = time.perf_counter() - started
@@ -168,7 +174,7 @@ def main() -> None:
         print(machine_line())
         print(
             f"PDF: {outcome.pages} pages, {words:,} words, {pdf.stat().st_size / 1e6:.1f} MB (made in {made:.1f} s); "
-            f"pair loaded in {loaded:.1f} s, precision {pair.precision}\n"
+            f"pair loaded in {loaded:.1f} s ({pair.precision}, {pair.runtime})\n"
         )
         print("| phase | seconds | share |\n|---|---:|---:|")
         for name, seconds in totals.items():
