@@ -40,9 +40,9 @@ class Settings:
     device: str = "auto"
     """"auto" (CUDA when present, else CPU), "cpu", "cuda", "cuda:1", ..."""
     precision: str = "auto"
-    """Encoder arithmetic: "fp32" (exact), "bf16", or "auto" (the fastest proven path for the device)."""
+    """Encoder arithmetic: "fp32" (exact), "bf16", "int8", or "auto" (the fastest proven path for the device)."""
     runtime: str = "auto"
-    """What runs the encoders: "torch" (the reference; what "auto" means) or "openvino" (CPU, fp32 or bf16)."""
+    """What runs the encoders: "torch" (the reference; what "auto" means) or "openvino" (CPU; fp32, bf16 or int8)."""
     runtime_cache: str = ""
     """Folder for models converted for a runtime ("": ``$XDG_CACHE_HOME/rdr-search/runtimes``)."""
     lock_timeout_s: float = 600.0
