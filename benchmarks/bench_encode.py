@@ -104,6 +104,21 @@ def _model_card_loop(ctx_dir: Path, titles: list[str], texts: list[str]) -> Call
     return run
 
 
+def _compiled_bf16(spec: EncoderSpec, args: argparse.Namespace, workdir: Path) -> EncoderPair:
+    """The default bf16 pair with its context tower under ``torch.compile`` (inductor, weights frozen and
+    prepacked, dynamic shapes so every batch shape shares one compilation): an experiment, not a runtime."""
+    import torch._inductor.config as inductor
+
+    inductor.freezing = True
+    inductor.cpp.weight_prepack = True
+    pair = _quiet_load(spec, ("bf16", "torch"), args.batch_size, workdir / "runtimes")
+    pair.ctx.model = torch.compile(pair.ctx.model, dynamic=True)
+    started = time.perf_counter()
+    pair.encode_passages(["warm-up"], ["one passage compiles the graph"])
+    print(f"(torch.compile of the context tower, first call: {time.perf_counter() - started:.0f} s)")
+    return pair
+
+
 def _peer_runs(
     pairs: dict[str, EncoderPair], tokens: list[Tokens], args: argparse.Namespace, folder: Path
 ) -> dict[str, Callable[[], np.ndarray]]:
@@ -157,6 +172,8 @@ def speed(args: argparse.Namespace, workdir: Path) -> None:
         pairs[name] = _quiet_load(spec, path, args.batch_size, workdir / "runtimes")
         if path == ("fp32", "openvino"):
             print(f"(first load of the openvino runtime, conversion included: {time.perf_counter() - started:.0f} s)")
+    if args.torch_compile and "rdr-search bf16" in pairs:
+        pairs["torch.compile bf16 (experiment)"] = _compiled_bf16(spec, args, workdir)
     titles, texts = _typical_passages(pairs["rdr-search fp32"], args.passages)
     tokens = pairs["rdr-search fp32"].tokenize_passages(titles, texts)
     runs: dict[str, Callable[[], object]] = {"model card loop": _model_card_loop(ctx_dir, titles, texts)}
@@ -271,6 +288,9 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=Settings().batch_size)
     parser.add_argument("--threads", type=int, default=2, help="torch and ONNX Runtime threads")
     parser.add_argument("--no-peers", action="store_true", help="skip the ONNX Runtime and OpenVINO paths")
+    parser.add_argument(
+        "--torch-compile", action="store_true", help="also time the bf16 tower under torch.compile (an experiment)"
+    )
     parser.add_argument("--skip-speed", action="store_true")
     parser.add_argument("--skip-accuracy", action="store_true")
     args = parser.parse_args()
