@@ -11,36 +11,17 @@ questions, normalised as the library does. p50 of every question after a warm-up
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from benchmarks._common import build_dpr_pair, load_squad, machine_line
-from benchmarks.bench_encode import _quiet_load
-from rdr_search.encoders import EncoderPair, EncoderSpec
-from rdr_search.encoders.precision import cpu_has_native_bf16
+from benchmarks.bench_encode import _paths, _quiet_load
+from benchmarks.bench_search import latencies
+from rdr_search.encoders import EncoderSpec
 from rdr_search.evaluation import dpr_normalize_question
-
-
-def _paths() -> list[tuple[str, str]]:
-    """(precision, runtime) pairs worth timing on this CPU: emulated bf16 is skipped, openvino when installed."""
-    paths = [("fp32", "torch")] + ([("bf16", "torch")] if cpu_has_native_bf16() else []) + [("int8", "torch")]
-    if importlib.util.find_spec("openvino") is not None:
-        paths += [("fp32", "openvino"), ("bf16", "openvino"), ("int8", "openvino")]
-    return paths
-
-
-def _p50_ms(pair: EncoderPair, questions: list[str]) -> float:
-    times = []
-    for question in questions:
-        started = time.perf_counter()
-        pair.encode_questions([question])
-        times.append(time.perf_counter() - started)
-    return float(np.median(times)) * 1e3
 
 
 def main() -> None:
@@ -48,6 +29,7 @@ def main() -> None:
     parser.add_argument("--questions", type=int, default=40)
     parser.add_argument("--rounds", type=int, default=2, help="interleaved rounds; the best p50 of each path counts")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--no-peers", action="store_true", help="skip the openvino runtime (as in bench_encode)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     _, qas = load_squad(args.questions)
@@ -55,13 +37,14 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="rdr-bench-") as tmp:
         ctx_dir, question_dir = build_dpr_pair(Path(tmp) / "dpr", question_layers=12, ctx_layers=1)
         spec = EncoderSpec.pair(str(ctx_dir), str(question_dir))
-        pairs = {path: _quiet_load(spec, path, 8, Path(tmp) / "runtimes") for path in _paths()}
+        pairs = {path: _quiet_load(spec, path, 8, Path(tmp) / "runtimes") for path in _paths(args).values()}
         for pair in pairs.values():
             pair.encode_questions(questions[:3])  # warm-up: first calls allocate and pick kernels
         best = {path: float("inf") for path in pairs}
         for _ in range(args.rounds):
             for path, pair in pairs.items():
-                best[path] = min(best[path], _p50_ms(pair, questions))
+                p50 = float(np.median(latencies(lambda q, pair=pair: pair.encode_questions([q]), questions)))
+                best[path] = min(best[path], p50)
     print("## Question encoding: BERT-base DPR question tower (random weights), one question at a time")
     print(machine_line())
     print(f"{len(questions)} squad-dev-a questions, best p50 of {args.rounds} interleaved rounds\n")
