@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -23,7 +24,14 @@ from rdr_search.library.originals import Originals
 from rdr_search.library.reindex import stored_chunking
 from rdr_search.library.requests import search_request
 from rdr_search.library.sources import scan_files
-from rdr_search.library.spaces import VectorSpace, index_backend_for, load_pair, mismatch_message, stored_pair_loader
+from rdr_search.library.spaces import (
+    VectorSpace,
+    commit_with_indexes,
+    index_backend_for,
+    load_pair,
+    mismatch_message,
+    stored_pair_loader,
+)
 from rdr_search.library.views import PassageView, view_passage
 from rdr_search.records import (
     AddResult,
@@ -65,7 +73,9 @@ class Library:
         self._reader_lock = threading.Lock()
         self._originals = Originals(path, enabled=settings.keep_originals)
         chunker = Chunker(stored_chunking(store, settings))  # a reindexed library keeps its chunking
-        self._ingest = Ingest(store, chunker, self._read, settings.max_file_bytes, self._originals)
+        self._ingest = Ingest(
+            store, chunker, self._read, settings.max_file_bytes, self._rebuild_indexes, self._originals
+        )
         self._closed = False
 
     # --- opening --------------------------------------------------------------------------------
@@ -220,6 +230,13 @@ class Library:
             if space.generation != generation:
                 space.index, space.generation = self._open_index(space.record, space.dim)
 
+    def _rebuild_indexes(self) -> None:
+        """Every index from the committed store again (a failed write may have changed them); one that cannot
+        be rebuilt now stays marked stale, so the next search or write tries again."""
+        for space in self._spaces.values():
+            space.generation = -1
+        self._reload_stale_indexes()
+
     # --- writing --------------------------------------------------------------------------------
 
     def _document_reader(self) -> DocumentReader:
@@ -269,13 +286,12 @@ class Library:
             record = self._store.document_by_source(source)
             if record is None:
                 return False
-            ids = self._store.passage_ids(record.id)
-            self._store.remove_document(record.id)
+            commit_with_indexes(
+                self._spaces.values(), self._store,
+                functools.partial(self._store.remove_document, record.id),
+                lambda space, ids: space.index.remove(ids), self._rebuild_indexes,
+            )  # fmt: skip
             self._originals.discard(record.content_hash)
-            generation = self._store.generation()
-            for space in self._spaces.values():
-                space.index.remove(ids)
-                space.generation = generation
             self._save_indexes()
         return True
 
@@ -314,13 +330,19 @@ class Library:
         if len(question) > limit:  # before any work: the tokenizer would read it all
             raise QueryError(f"The question is {len(question):,} characters long; the limit is {limit:,}.")
         request = search_request(question, k, mode, filters)
-        self.refresh()
-        if request is None or len(space.index) == 0:
+        if request is None:
             return []
-        hits = search_library(request, space.encoders, space.index, self._store)
-        # Keyword mode loads no model; the best sentence then goes by words alone.
-        encoders = None if request.mode == SearchMode.KEYWORD else space.encoders
-        return locate_sentences(hits, request.question, self._store, self._ingest.chunker, encoders)
+        # One store snapshot for the whole search, fixed before the index is read: this process updates its
+        # indexes before each commit, and a refresh inside reads this snapshot, so the index is never behind
+        # the rows seen here and a document is found whole or, while "indexing", marked so.
+        with self._store.snapshot():
+            self.refresh()
+            if len(space.index) == 0:
+                return []
+            hits = search_library(request, space.encoders, space.index, self._store)
+            # Keyword mode loads no model; the best sentence then goes by words alone.
+            encoders = None if request.mode == SearchMode.KEYWORD else space.encoders
+            return locate_sentences(hits, request.question, self._store, self._ingest.chunker, encoders)
 
     def view(self, passage_id: int, *, page: int | None = None, sentence: tuple[int, int] | None = None) -> PassageView:
         """A hit shown where it comes from: its PDF page drawn with the passage (and ``sentence``, document

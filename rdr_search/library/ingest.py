@@ -10,11 +10,13 @@ crash) leaves the document "indexing" with whole parts; adding the same file aga
 
 from __future__ import annotations
 
+import functools
 import itertools
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 
@@ -22,10 +24,12 @@ from rdr_search.chunking import Chunker, NormalizedText, Passage, normalize_page
 from rdr_search.documents import Document, check_file, file_sha256
 from rdr_search.errors import DocumentError
 from rdr_search.library.originals import Originals
-from rdr_search.library.spaces import VectorSpace
+from rdr_search.library.spaces import VectorSpace, commit_with_indexes
 from rdr_search.records import FileOutcome, FileStatus
 from rdr_search.settings import Settings
 from rdr_search.store import DocumentRecord, Store, content_key
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -61,6 +65,8 @@ class Ingest:
     chunker: Chunker
     read: Callable[[Path, str], Document]
     max_file_bytes: int
+    rebuild_indexes: Callable[[], None]
+    """Restores every index from the committed store (after a write that failed once the indexes changed)."""
     originals: Originals | None = None
 
     @property
@@ -118,8 +124,8 @@ class Ingest:
             if document_id is None:
                 document_id = self._commit_first(item, part, vectors, spaces, last)
             else:
-                ids = self.store.commit_part(document_id, part, vectors.new, complete=last)
-                self._index(spaces, [], ids, vectors)
+                write = functools.partial(self.store.commit_part, document_id, part, vectors.new, complete=last)
+                self._committed(spaces, [], vectors, write)
             total += len(part)
             encoded += vectors.encoded
         if item.resumes is not None and total == kept:  # every passage was already in: only the mark was left
@@ -188,7 +194,8 @@ class Ingest:
         document = item.document
         if self.originals is not None and item.path is not None:
             self.originals.keep(item.path, document.content_hash, document.kind)
-        document_id, ids = self.store.commit_document(
+        write = functools.partial(
+            self.store.commit_document,
             source=item.source,
             title=document.title,
             kind=document.kind,
@@ -203,18 +210,24 @@ class Ingest:
             ocr_pages=document.ocr_pages,
             complete=last,
         )
+        document_id, _ = self._committed(spaces, old_ids, vectors, write)
         if self.originals is not None and item.replaces and item.replaces.content_hash != document.content_hash:
             self.originals.discard(item.replaces.content_hash)
-        self._index(spaces, old_ids, ids, vectors)
         return document_id
 
-    def _index(
-        self, spaces: Mapping[str, VectorSpace], old_ids: list[int], ids: list[int], vectors: PartVectors
-    ) -> None:
-        generation = self.store.generation()
-        for key, space in spaces.items():
-            space.index.replace(old_ids, np.asarray(ids, dtype=np.int64), vectors.all[key])
-            space.generation = generation
+    def _committed(
+        self,
+        spaces: Mapping[str, VectorSpace],
+        old_ids: list[int],
+        vectors: PartVectors,
+        write: Callable[..., T],
+    ) -> T:
+        """``write`` with every index updated inside its transaction (old ids out, the part's in)."""
+
+        def change(space: VectorSpace, ids: list[int]) -> None:
+            space.index.replace(old_ids, np.asarray(ids, dtype=np.int64), vectors.all[space.record.key])
+
+        return commit_with_indexes(spaces.values(), self.store, write, change, self.rebuild_indexes)
 
     def _done(self, item: PreparedDocument, total: int, kept: int) -> FileOutcome:
         status = FileStatus.REPLACED if item.replaces else FileStatus.ADDED

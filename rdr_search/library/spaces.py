@@ -7,20 +7,22 @@ built with, listing, removing and checking never load a model.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from rdr_search.encoders.availability import check_available
 from rdr_search.encoders.spec import EncoderIdentity, EncoderSpec
 from rdr_search.errors import LibraryError
 from rdr_search.index import VectorIndex, index_backend
 from rdr_search.settings import Settings
-from rdr_search.store import VectorSetRecord
+from rdr_search.store import Store, VectorSetRecord
 
 if TYPE_CHECKING:  # the pair module imports torch: loaded only when a pair is
     from rdr_search.encoders.pair import EncoderPair
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -54,6 +56,44 @@ class VectorSpace:
     @property
     def name(self) -> str:
         return self.record.name
+
+
+def commit_with_indexes(
+    spaces: Iterable[VectorSpace],
+    store: Store,
+    write: Callable[..., T],
+    change: Callable[[VectorSpace, list[int]], None],
+    rebuild: Callable[[], None],
+) -> T:
+    """Call ``write`` (a store write) with ``before_commit``: a hook that applies ``change`` to every space's
+    index inside the transaction, just before it commits; returns what ``write`` returns.
+
+    Why before: a search pins a store snapshot before it reads the index, so the index is never behind the
+    rows it sees. Updated after the commit, there would be a moment when a document's last part is committed
+    (the document "ready") but missing from the index, and a search would show it ready with passages
+    missing. Ahead of the snapshot is harmless: ids without a row are skipped, and a document replaced or
+    removed meanwhile is missing whole. If the write fails after the hook ran, ``rebuild`` restores the
+    indexes from the committed store (row ids of a rolled-back insert are given out again).
+    """
+    spaces = list(spaces)
+    changed = False
+
+    def hook(ids: list[int]) -> None:
+        nonlocal changed
+        changed = True
+        for space in spaces:
+            change(space, ids)
+
+    try:
+        result = write(before_commit=hook)
+    except BaseException:
+        if changed:
+            rebuild()
+        raise
+    generation = store.generation()
+    for space in spaces:
+        space.generation = generation
+    return result
 
 
 MILVUS_LITE_FILE = "milvus.db"

@@ -12,7 +12,7 @@ import contextlib
 import json
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -79,15 +79,27 @@ class Store:
         except BaseException:
             db.execute("ROLLBACK" if rollback else "COMMIT")
             raise
-        db.execute("COMMIT")
+        try:
+            db.execute("COMMIT")
+        except BaseException:
+            if db.in_transaction:  # a COMMIT that failed (disk full, I/O error) must not leave the write open
+                db.execute("ROLLBACK")
+            raise
 
     def transaction(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
         """A write transaction; commits on success, rolls back on any exception."""
         return self._begin("BEGIN IMMEDIATE", rollback=True)
 
-    def snapshot(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
-        """A read transaction: every query inside sees one committed state."""
-        return self._begin("BEGIN", rollback=False)
+    @contextlib.contextmanager
+    def snapshot(self) -> Iterator[sqlite3.Connection]:
+        """A read transaction: every query inside sees one committed state. Inside another transaction of
+        this thread it is that transaction (so a reload done during a search reads the search's snapshot)."""
+        if self.db.in_transaction:
+            yield self.db
+            return
+        with self._begin("BEGIN", rollback=False) as db:
+            db.execute("SELECT 1 FROM meta LIMIT 1").fetchone()  # BEGIN is lazy: the first read fixes the state
+            yield db
 
     # --- metadata -------------------------------------------------------------------------------
 
@@ -218,11 +230,14 @@ class Store:
         replaces: int | None = None,
         ocr_pages: Sequence[int] = (),
         complete: bool = True,
+        before_commit: Callable[[list[int]], object] | None = None,
     ) -> tuple[int, list[int]]:
         """Write one document, its passages and new vectors (per set id) in one transaction; the old
         version (``replaces``) goes in the same transaction; ``ocr_pages`` are its pages read with OCR.
         Without ``complete`` these passages are the document's first part: it stays "indexing" until
-        :meth:`commit_part` commits its last part. Returns (document id, passage ids)."""
+        :meth:`commit_part` commits its last part. ``before_commit`` gets the new passage ids inside the
+        transaction, just before it commits (see :func:`rdr_search.library.spaces.commit_with_indexes`).
+        Returns (document id, passage ids)."""
         state, planned = (READY, len(passages)) if complete else (INDEXING, None)
         with self.transaction() as db:
             # The old version's rows go first (its source is UNIQUE); its vectors are collected only after
@@ -241,6 +256,8 @@ class Store:
             ids = self._insert_passages(db, document_id, passages, new_vectors)
             self._drop_unused_vectors(db, old_keys)
             self._bump_generation(db)
+            if before_commit is not None:
+                before_commit(ids)
         return document_id, ids
 
     def commit_part(
@@ -250,9 +267,11 @@ class Store:
         new_vectors: dict[int, dict[str, np.ndarray]],
         *,
         complete: bool,
+        before_commit: Callable[[list[int]], object] | None = None,
     ) -> list[int]:
         """Append the next part of an "indexing" document in one transaction; with ``complete`` it is the last
-        and the document becomes ready. Returns the passage ids."""
+        and the document becomes ready. ``before_commit`` as in :meth:`commit_document`. Returns the passage
+        ids."""
         with self.transaction() as db:
             row = db.execute("SELECT state FROM documents WHERE id = ?", (document_id,)).fetchone()
             if row is None or row[0] != INDEXING:
@@ -265,6 +284,8 @@ class Store:
                     (READY, document_id, document_id),
                 )
             self._bump_generation(db)
+            if before_commit is not None:
+                before_commit(ids)
         return ids
 
     def _insert_passages(
@@ -290,11 +311,15 @@ class Store:
             self._insert_vectors(db, set_id, vectors)
         return ids
 
-    def remove_document(self, document_id: int) -> None:
-        """Delete a document with its passages and the vectors no other passage uses."""
+    def remove_document(self, document_id: int, before_commit: Callable[[list[int]], object] | None = None) -> None:
+        """Delete a document with its passages and the vectors no other passage uses. ``before_commit`` gets
+        the removed passage ids inside the transaction, just before it commits."""
         with self.transaction() as db:
+            ids = [int(r[0]) for r in db.execute("SELECT id FROM passages WHERE document_id = ?", (document_id,))]
             self._drop_unused_vectors(db, self._delete_rows(db, document_id))
             self._bump_generation(db)
+            if before_commit is not None:
+                before_commit(ids)
 
     @staticmethod
     def _delete_rows(db: sqlite3.Connection, document_id: int) -> list[str]:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import random
+import sqlite3
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -96,7 +99,8 @@ def test_sigkill_at_random_moments_never_breaks_the_library(
 
 
 def test_searches_during_an_ingest_never_see_half_a_document_unmarked(tmp_path: Path, pair: EncoderPair) -> None:
-    files = write_documents(tmp_path / "docs", 12, sentences=20)
+    # Many parts per document (4, then 8 each): many commits for a search to land between.
+    files = write_documents(tmp_path / "docs", 24, sentences=40)
     with Library.open(tmp_path / "reference", pair, CHURN_SETTINGS) as reference:
         reference.add_files(files, progress=False)
         expected = {d.source: d.passages for d in reference.documents()}
@@ -129,6 +133,41 @@ def test_searches_during_an_ingest_never_see_half_a_document_unmarked(tmp_path: 
         searcher.join()
         lib.close()
     assert searches > 10 and not problems
+
+
+def test_a_commit_that_fails_after_the_index_changed_leaves_the_index_as_the_store(
+    tmp_path: Path, pair: EncoderPair, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Indexes change inside the write transaction, just before it commits; a COMMIT that then fails (disk
+    full, I/O error: simulated by rolling back and raising where SQLite would) must not leave vectors of rows
+    that never existed, or drop those of rows that still do."""
+    files = write_documents(tmp_path / "docs", 2, sentences=20)
+    with Library.open(tmp_path / "library", pair, CHURN_SETTINGS) as lib:
+        lib.add_files(files[:1], progress=False)
+        store = lib._store
+        written = store.transaction
+
+        @contextlib.contextmanager
+        def commit_fails() -> Iterator[sqlite3.Connection]:
+            with contextlib.suppress(sqlite3.OperationalError), written() as db:
+                yield db
+                raise sqlite3.OperationalError("rolled back")  # inside written(): it rolls back
+            raise sqlite3.OperationalError("disk I/O error")
+
+        monkeypatch.setattr(store, "transaction", commit_fails)
+        with pytest.raises(sqlite3.OperationalError, match="disk I/O"):
+            lib.add_files(files[1:], progress=False)
+        with pytest.raises(sqlite3.OperationalError, match="disk I/O"):
+            lib.remove(files[0].name)
+        monkeypatch.undo()
+        report = lib.check()
+        assert report.ok, report.problems
+        hits = lib.search("topic", k=1000, mode="dense")
+        assert per_source(hits) == {files[0].name: 20} and not any(h.indexing for h in hits)
+        assert lib.add_files(files[1:], progress=False).outcomes[0].status == "added"
+        assert lib.remove(files[0].name)
+        assert per_source(lib.search("topic", k=1000, mode="dense")) == {files[1].name: 20}
+        assert lib.check().ok
 
 
 def test_a_long_document_killed_between_parts_is_marked_and_resumes(
