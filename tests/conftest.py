@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import os
+import tempfile
 
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# Gradio names an upload by its bytes (with a seed shared by every process of one install): two pytest-xdist
+# workers uploading the same test file would share one path, and one app would delete it under the other. Each
+# worker gets its own upload folder, as two app processes on one machine should.
+os.environ["GRADIO_TEMP_DIR"] = tempfile.mkdtemp(prefix=f"gradio-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}-")
 
 from pathlib import Path  # noqa: E402
 

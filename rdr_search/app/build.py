@@ -17,7 +17,7 @@ from rdr_search.app.library_tab import build_library_tab
 from rdr_search.app.render import HEADER, STYLE, render_status
 from rdr_search.app.search_tab import build_search_tab
 from rdr_search.app.service import AppConfig, AppService
-from rdr_search.app.uploads import UploadedFiles
+from rdr_search.app.uploads import UploadedFiles, install_ledger
 from rdr_search.app.web import library_key
 
 
@@ -78,7 +78,7 @@ def build_app(config: AppConfig, service: AppService | None = None) -> gr.Blocks
             demo.load(on_session_start, outputs=[session_state], show_progress="hidden", **private)
             demo.unload(on_unload)
 
-    service.uploads = UploadedFiles(upload_folder(), demo.upload_file_set)
+    service.uploads = UploadedFiles(upload_folder(), install_ledger(demo))
     demo.queue(default_concurrency_limit=config.concurrency)
     # Only now: defining the add handlers made Gradio patch tqdm, which must not happen while the loader
     # thread is inside a tqdm bar of its own.

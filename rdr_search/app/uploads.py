@@ -4,6 +4,11 @@ The web framework checks no more than that a submitted path lies inside its uplo
 another visitor's upload, or a link would pass. Here a path is accepted only when it names a regular file (not a
 link, not a folder) that the upload endpoint itself wrote and that no request has used yet; once the library has
 read it, the file is deleted, so it can be neither added by someone else nor downloaded later.
+
+Gradio stores an upload at ``<folder>/<keyed hash of its bytes>/<name>``: two uploads of the same file (two
+visitors, or one in two tabs) land on one path. Each upload is owed one add, so the record counts the uploads
+of each path (:class:`UploadLedger`) and the file is deleted only once no upload of it is left unclaimed or
+being read.
 """
 
 from __future__ import annotations
@@ -13,7 +18,9 @@ import logging
 import os
 import stat
 import threading
-from collections.abc import MutableSet, Sequence
+from collections import Counter
+from collections.abc import Iterable, MutableSet, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,17 +31,81 @@ log = logging.getLogger("rdr_search.app")
 NOT_AN_UPLOAD = "refused: not a file uploaded with this request (only files you upload can be added here)"
 
 
+class UploadLedger(set[str]):
+    """The framework's set of uploaded paths (it calls ``update`` after each upload), counting how many uploads
+    wrote each path: the set holds a path while some upload of it is still unclaimed."""
+
+    def __init__(self, paths: Iterable[str] = ()) -> None:
+        super().__init__()
+        self.unclaimed: Counter[str] = Counter()
+        self._lock = threading.Lock()
+        self.update(paths)
+
+    def add(self, path: str) -> None:
+        with self._lock:
+            super().add(path)
+            self.unclaimed[path] += 1
+
+    def update(self, *others: Iterable[str]) -> None:
+        for other in others:
+            for path in other:
+                self.add(path)
+
+    def __isub__(self, paths: AbstractSet[object]) -> UploadLedger:  # the framework's cache deletion
+        with self._lock:
+            for path in paths:
+                self.unclaimed.pop(str(path), None)
+            super().__isub__(paths)
+        return self
+
+    def take(self, *names: str) -> str | None:
+        """Claim one upload of the first of ``names`` that has one unclaimed; returns that name, or None."""
+        with self._lock:
+            for name in names:
+                if self.unclaimed[name] > 0:
+                    self.unclaimed[name] -= 1
+                    if not self.unclaimed[name]:
+                        del self.unclaimed[name]
+                        self.discard(name)
+                    return name
+            return None
+
+    def waiting(self, name: str) -> bool:
+        """Whether an upload of ``name`` is still unclaimed."""
+        with self._lock:
+            return self.unclaimed.get(name, 0) > 0
+
+
+def install_ledger(blocks: object) -> UploadLedger:
+    """Put a counting record in place of a Gradio app's set of uploaded paths (it is also among the sets the
+    framework empties when it deletes its cache); returns it."""
+    plain: MutableSet[str] = blocks.upload_file_set  # type: ignore[attr-defined]
+    ledger = UploadLedger(plain)
+    blocks.upload_file_set = ledger  # type: ignore[attr-defined]
+    sets = blocks.temp_file_sets  # type: ignore[attr-defined]
+    sets[:] = [ledger if held is plain else held for held in sets]
+    return ledger
+
+
 @dataclass
 class UploadedFiles:
-    """The upload folder and the set of paths the upload endpoint has written (shared with the framework)."""
+    """The upload folder and the record of paths the upload endpoint has written (shared with the framework)."""
 
     folder: Path
-    written: MutableSet[str] = field(default_factory=set)
+    written: Iterable[str] = ()
+    """The framework's record: the :class:`UploadLedger` put in it (:func:`install_ledger`), or plain paths
+    taken as uploaded once each."""
+    ledger: UploadLedger = field(init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _reading: Counter[str] = field(default_factory=Counter, repr=False)
+    """Claimed uploads being read, per path: a path's file stays while any is."""
+
+    def __post_init__(self) -> None:
+        self.ledger = self.written if isinstance(self.written, UploadLedger) else UploadLedger(self.written)
 
     def claim(self, paths: Sequence[object], max_files: int) -> tuple[list[tuple[Path, str]], list[FileOutcome]]:
-        """Split submitted paths into (accepted (path, name) pairs, refusals). Each accepted path is taken
-        out of the set, so a second request naming it is refused."""
+        """Split submitted paths into (accepted (path, name) pairs, refusals). Each accepted path uses up one
+        upload of it, so a request naming it once more (a replay) is refused."""
         accepted: list[tuple[Path, str]] = []
         refused: list[FileOutcome] = []
         for i, raw in enumerate(paths):
@@ -54,10 +125,15 @@ class UploadedFiles:
             return NOT_AN_UPLOAD
         path = os.path.abspath(raw)
         with self._lock:
-            if path not in self.written and raw not in self.written:
+            if self.ledger.take(path, raw) is None:
                 return NOT_AN_UPLOAD
-            self.written.discard(path)
-            self.written.discard(raw)
+            self._reading[path] += 1
+        reason = self._file_refusal(path)
+        if reason is not None:
+            self._release(path)
+        return reason
+
+    def _file_refusal(self, path: str) -> str | None:
         folder = os.path.realpath(self.folder)
         try:
             info = os.lstat(path)
@@ -69,10 +145,22 @@ class UploadedFiles:
             return NOT_AN_UPLOAD
         return None
 
+    def _release(self, path: str) -> bool:
+        """One read of ``path`` is over; whether its file may go (no other upload of it is claimed or owed)."""
+        with self._lock:
+            self._reading[path] -= 1
+            if self._reading[path] > 0:
+                return False
+            del self._reading[path]
+            return not self.ledger.waiting(path)
+
     def discard(self, paths: Sequence[Path]) -> None:
-        """Delete accepted uploads (and their folder, once empty) after the library has read them."""
+        """After the library has read accepted uploads: delete each (and its folder, once empty) unless
+        another upload of the same file is still to be added."""
         folder = os.path.realpath(self.folder)
         for path in paths:
+            if not self._release(os.path.abspath(path)):
+                continue
             try:
                 path.unlink(missing_ok=True)
             except OSError as exc:

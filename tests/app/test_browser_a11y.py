@@ -49,8 +49,15 @@ def open_themed(browser: Any, app: RunningApp, theme: str) -> Any:
     return page
 
 
+# Gradio fades a component to 20 % opacity while an event that writes it is pending, with a 0.15 s transition
+# back: contrast measured then is the fade's, not the page's. Audit only once every event and fade is over.
+SETTLED = """() => !document.querySelector('.pending, .generating')
+  && !document.getAnimations().some(a => a instanceof CSSTransition && a.playState === 'running')"""
+
+
 def blocking_violations(page: Any) -> list[str]:
-    """axe-core's serious and critical violations on the page: 'rule (impact): node, node'."""
+    """axe-core's serious and critical violations on the settled page: 'rule (impact): node, node'."""
+    page.wait_for_function(SETTLED)
     found = []
     for violation in AXE.run(page).response["violations"]:
         if violation["impact"] in BLOCKING:

@@ -26,7 +26,8 @@ def app(tiny_pair: tuple[Path, Path], tmp_path_factory: pytest.TempPathFactory) 
         (folder / name).write_text(text, encoding="utf-8")
     with running_app(tiny_config(tiny_pair, tmp_path_factory.mktemp("library"))) as running:
         client = Client(running.url, verbose=False)
-        client.predict([handle_file(str(folder / name)) for name in DOCS], api_name="/add_files")
+        outcomes = client.predict([handle_file(str(folder / name)) for name in DOCS], api_name="/add_files")
+        assert [o["status"] for o in outcomes] == ["added"] * len(DOCS), outcomes
         yield running
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from rdr_search.app.service import SAMPLES_KEY, AppConfig, AppService
 from rdr_search.app.sessions import SessionEvicted, SessionLimitError, SessionLimits, sweep_dead_runs
-from rdr_search.app.uploads import NOT_AN_UPLOAD, UploadedFiles
+from rdr_search.app.uploads import NOT_AN_UPLOAD, UploadedFiles, UploadLedger
 from rdr_search.errors import RdrSearchError
 from tests.app.helpers import tiny_spec
 
@@ -116,6 +116,31 @@ def test_uploads_are_claimed_once_and_only_regular_files(tmp_path: Path) -> None
     lone = note(folder / "def456", "lone.txt", "y")
     uploads.discard([lone])
     assert not lone.parent.exists()  # an emptied upload folder goes too
+
+
+def test_one_file_uploaded_twice_is_claimed_twice_and_deleted_after_the_last_read(tmp_path: Path) -> None:
+    folder = tmp_path / "gradio"
+    leaflet = note(folder / "samehash", "leaflet.txt", "One leaflet.")  # Gradio's path for these bytes
+    ledger = UploadLedger()
+    ledger.update([str(leaflet)])
+    ledger.update([str(leaflet)])  # a second visitor uploads the same file: the same path
+    uploads = UploadedFiles(folder, ledger)
+    assert uploads.claim([str(leaflet)], 10)[0] == uploads.claim([str(leaflet)], 10)[0] == [(leaflet, "leaflet.txt")]
+    assert uploads.claim([str(leaflet)], 10)[1][0].message == NOT_AN_UPLOAD  # a third claim is a replay
+    assert str(leaflet) not in ledger
+    uploads.discard([leaflet])
+    assert leaflet.exists()  # the other add is still reading it
+    uploads.discard([leaflet])
+    assert not leaflet.exists()
+    # An upload of the same bytes that arrives while an add reads them keeps the file for its own add.
+    leaflet = note(folder / "samehash", "leaflet.txt", "One leaflet.")
+    ledger.update([str(leaflet)])
+    assert uploads.claim([str(leaflet)], 10)[0]
+    ledger.update([str(leaflet)])
+    uploads.discard([leaflet])
+    assert leaflet.exists() and uploads.claim([str(leaflet)], 10)[0]
+    uploads.discard([leaflet])
+    assert not leaflet.exists()
 
 
 def test_too_many_files_in_one_request(tmp_path: Path) -> None:

@@ -101,6 +101,19 @@ def test_uploads_are_deleted_once_read_and_cannot_be_downloaded(app: AppProcess,
     assert again["secret.txt"]["status"] == "failed"
 
 
+def test_two_visitors_uploading_the_same_file_each_get_it_and_no_replay_does(app: AppProcess, tmp_path: Path) -> None:
+    leaflet = tmp_path / "leaflet.txt"
+    leaflet.write_text("The town's public leaflet about the summer fair.", encoding="utf-8")
+    first, second = upload(app, leaflet)[0], upload(app, leaflet)[0]  # both uploads land before either add
+    assert first == second  # Gradio keys an upload by its bytes and name: one path for both
+    for visitor in ("twin-a", "twin-b"):
+        added = outcomes(call(app, "add_files", [[file_data(first)]], visitor))
+        assert added["leaflet.txt"]["status"] == "added", added
+    assert not Path(first).exists(), "the upload stayed after both adds had read it"
+    replay = outcomes(call(app, "add_files", [[file_data(first)]], "twin-c"))
+    assert replay["leaflet.txt"]["status"] == "failed"
+
+
 def test_sessionless_calls_search_only_samples_and_stay_bounded(app: AppProcess, tmp_path: Path) -> None:
     doc = tmp_path / "note.txt"
     doc.write_text("Sessionless callers should not get libraries.", encoding="utf-8")
