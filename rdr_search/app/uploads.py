@@ -21,7 +21,7 @@ import threading
 from collections import Counter
 from collections.abc import Iterable, MutableSet, Sequence
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass, field
+from dataclasses import InitVar, dataclass, field
 from pathlib import Path
 
 from rdr_search.library import FileOutcome, clean_source
@@ -92,7 +92,7 @@ class UploadedFiles:
     """The upload folder and the record of paths the upload endpoint has written (shared with the framework)."""
 
     folder: Path
-    written: Iterable[str] = ()
+    written: InitVar[Iterable[str]] = ()
     """The framework's record: the :class:`UploadLedger` put in it (:func:`install_ledger`), or plain paths
     taken as uploaded once each."""
     ledger: UploadLedger = field(init=False, repr=False)
@@ -100,8 +100,8 @@ class UploadedFiles:
     _reading: Counter[str] = field(default_factory=Counter, repr=False)
     """Claimed uploads being read, per path: a path's file stays while any is."""
 
-    def __post_init__(self) -> None:
-        self.ledger = self.written if isinstance(self.written, UploadLedger) else UploadLedger(self.written)
+    def __post_init__(self, written: Iterable[str]) -> None:
+        self.ledger = written if isinstance(written, UploadLedger) else UploadLedger(written)
 
     def claim(self, paths: Sequence[object], max_files: int) -> tuple[list[tuple[Path, str]], list[FileOutcome]]:
         """Split submitted paths into (accepted (path, name) pairs, refusals). Each accepted path uses up one

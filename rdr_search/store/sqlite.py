@@ -315,7 +315,7 @@ class Store:
         """Delete a document with its passages and the vectors no other passage uses. ``before_commit`` gets
         the removed passage ids inside the transaction, just before it commits."""
         with self.transaction() as db:
-            ids = [int(r[0]) for r in db.execute("SELECT id FROM passages WHERE document_id = ?", (document_id,))]
+            ids = self.passage_ids(document_id)  # this thread's connection: read inside the transaction
             self._drop_unused_vectors(db, self._delete_rows(db, document_id))
             self._bump_generation(db)
             if before_commit is not None:
